@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test` (each sets itself up).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export FLASK_APP := marketplace
+
+.PHONY: install run serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+## Set up (venv, install, database, demo data) and serve the app on http://$(HOST):$(PORT)
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Lint, then the whole test suite on 2 workers (PostgreSQL tests run when ELX_TEST_DATABASE_URL is set)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/ledger_bench.py
+	$(BIN)/python bench/upload_bench.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

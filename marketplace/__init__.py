@@ -1,0 +1,75 @@
+"""elx marketplace service: ``create_app`` is the only entry point; nothing runs at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application (DESIGN.md "Layout": application factory only)."""
+    from marketplace import config as settings
+    from marketplace.clock import SystemClock
+    from marketplace.db import db, engine_options, tune_engine
+    from marketplace.errors import register_error_handlers
+    from marketplace.secrets import ensure_local_secrets
+
+    values = settings.load(config)
+    app = Flask(__name__)
+    app.config.update(values)
+    var_dir = Path(app.config["VAR_DIR"])
+    var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_local_secrets(app.config, var_dir)
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        (Path(url.removeprefix("sqlite:///")).parent).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
+        MAX_CONTENT_LENGTH=None,  # uploads are limited while streaming, JSON in http.json_body
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    app.extensions["elx.clock"] = app.config.get("CLOCK") or SystemClock()
+
+    db.init_app(app)
+    with app.app_context():
+        tune_engine(db.engine)
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_services(app)
+    _register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.assets.views import bp as assets_bp
+    from marketplace.health import bp as health_bp
+    from marketplace.ledger_api.views import bp as ledger_bp
+
+    for bp in (health_bp, accounts_bp, assets_bp, ledger_bp):
+        app.register_blueprint(bp, url_prefix="/api/v1")
+
+
+def _register_services(app: Flask) -> None:
+    from marketplace.ledger_api.services import init_ledger
+    from marketplace.storage import LocalBlobStore
+
+    blob_dir = app.config["BLOB_DIR"] or str(Path(app.config["VAR_DIR"]) / "blobs")
+    app.extensions["elx.blobs"] = LocalBlobStore(Path(blob_dir))
+    init_ledger(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from marketplace.commands import register
+
+    register(app)

@@ -1,0 +1,106 @@
+"""The service's view of the ledger: one :class:`ledger.store.LedgerStore`, appends inside the
+caller's transaction, and read access for the public ``/ledger`` routes.
+
+Every rights-relevant event is appended in the same database transaction as the change it
+records, so a failed request leaves neither the change nor its entry (DESIGN.md "How a request
+flows").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from ledger.entry import EntryDraft
+from ledger.export import iter_export
+from ledger.keys import load_or_create_signer, load_signer
+from ledger.store import LedgerStore
+from marketplace.auth import Principal
+from marketplace.clock import utcnow
+from marketplace.db import db
+from marketplace.errors import NotFound, ValidationFailed
+
+
+def init_ledger(app: Flask) -> None:
+    cfg = app.config
+    key_file = cfg["LEDGER_KEY_FILE"] or str(Path(cfg["VAR_DIR"]) / "ledger-key.pem")
+    signer = load_or_create_signer(Path(key_file), cfg["LEDGER_KEY_NAME"])
+    cosigners = ()
+    if cfg["LEDGER_WITNESS_KEY_FILE"]:
+        cosigners = (load_signer(Path(cfg["LEDGER_WITNESS_KEY_FILE"])),)
+    retired = tuple(v.strip() for v in cfg["LEDGER_RETIRED_VKEYS"].split(",") if v.strip())
+    app.extensions["elx.ledger"] = LedgerStore(
+        origin=cfg["LEDGER_ORIGIN"], signer=signer, cosigners=cosigners, retired_vkeys=retired)
+
+
+def store() -> LedgerStore:
+    return current_app.extensions["elx.ledger"]
+
+
+def record(kind: str, subject: str, principal: Principal, org_id: str,
+           payload: dict[str, Any]) -> int:
+    """Append one entry in the current transaction; returns its index. No commit."""
+    draft = EntryDraft(kind=kind, subject=subject, actor_org=org_id,
+                       actor_user=principal.user_id, payload=payload, timestamp=utcnow())
+    entry = store().append(db.session.connection(), draft)
+    return entry.index
+
+
+def _read(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(db.session.connection(), *args)
+    finally:
+        db.session.rollback()
+
+
+def checkpoint() -> str:
+    note = _read(store().latest_checkpoint)
+    if note is None:
+        raise NotFound("The ledger is empty.")
+    return note
+
+
+def size() -> int:
+    return _read(store().size)
+
+
+def entry(index: int) -> tuple[Any, bytes]:
+    n = size()
+    if not 0 <= index < n:
+        raise NotFound(f"No entry {index}; the ledger holds {n}.")
+    return _read(store().entry, index)
+
+
+def inclusion_proof(index: int, tree_size: int) -> list[bytes]:
+    n = size()
+    if not 0 < tree_size <= n or not 0 <= index < tree_size:
+        raise ValidationFailed(errors={"index": [f"Need 0 <= index < tree_size <= {n}."]})
+    return _read(store().inclusion_proof, index, tree_size)
+
+
+def consistency_proof(first: int, second: int) -> list[bytes]:
+    n = size()
+    if not 0 < first <= second <= n:
+        raise ValidationFailed(errors={"first": [f"Need 0 < first <= second <= {n}."]})
+    return _read(store().consistency_proof, first, second)
+
+
+def receipt(index: int) -> dict[str, Any]:
+    entry(index)
+    return _read(store().receipt, index)
+
+
+def public_keys() -> list[dict[str, Any]]:
+    return _read(store().public_keys)
+
+
+def export_lines() -> Iterator[bytes]:
+    """Stream the whole log as JSON Lines (the format ``python -m ledger verify`` reads)."""
+    connection = db.engine.connect()
+    try:
+        yield from iter_export(connection, store())
+    finally:
+        connection.close()
