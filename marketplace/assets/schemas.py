@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.assets.models import Classification, UpdateFrequency
+from marketplace.fields import StrictBool
 
 
 class TimeCoverage(Schema):
@@ -29,7 +30,7 @@ class AssetIn(Schema):
     update_frequency = fields.Enum(UpdateFrequency, required=True)
     time_coverage = fields.Nested(TimeCoverage, load_default=None, allow_none=True)
     area_coverage = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    contains_personal_info = fields.Bool(required=True, strict=True)
+    contains_personal_info = StrictBool(required=True)
     classification = fields.Enum(Classification, required=True)
     tags = fields.List(fields.Str(validate=validate.Length(min=1, max=32)),
                        load_default=list, validate=validate.Length(max=20))

@@ -8,6 +8,8 @@ flows").
 
 from __future__ import annotations
 
+import io
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from ledger.entry import EntryDraft
-from ledger.export import iter_export
+from ledger.export import write_export
 from ledger.keys import load_or_create_signer, load_signer
 from ledger.store import LedgerStore
 from marketplace.auth import Principal
@@ -33,7 +35,8 @@ def init_ledger(app: Flask) -> None:
         cosigners = (load_signer(Path(cfg["LEDGER_WITNESS_KEY_FILE"])),)
     retired = tuple(v.strip() for v in cfg["LEDGER_RETIRED_VKEYS"].split(",") if v.strip())
     app.extensions["elx.ledger"] = LedgerStore(
-        origin=cfg["LEDGER_ORIGIN"], signer=signer, cosigners=cosigners, retired_vkeys=retired)
+        origin=cfg["LEDGER_ORIGIN"], signer=signer, cosigners=cosigners, retired_vkeys=retired,
+        clock=utcnow)
 
 
 def store() -> LedgerStore:
@@ -57,10 +60,8 @@ def _read(fn: Any, *args: Any) -> Any:
 
 
 def checkpoint() -> str:
-    note = _read(store().latest_checkpoint)
-    if note is None:
-        raise NotFound("The ledger is empty.")
-    return note
+    """The newest signed checkpoint (a signed size-0 checkpoint while the log is empty)."""
+    return _read(store().latest_checkpoint)
 
 
 def size() -> int:
@@ -98,9 +99,23 @@ def public_keys() -> list[dict[str, Any]]:
 
 
 def export_lines() -> Iterator[bytes]:
-    """Stream the whole log as JSON Lines (the format ``python -m ledger verify`` reads)."""
-    connection = db.engine.connect()
-    try:
-        yield from iter_export(connection, store())
-    finally:
-        connection.close()
+    """The whole log as JSON Lines (the format ``python -m ledger verify`` reads).
+
+    Written from one read transaction (a consistent snapshot) into a spooled temporary file,
+    then streamed, so a large log neither sits in memory nor holds the connection while a slow
+    client reads.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b")  # noqa: SIM115
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n")
+    with db.engine.connect() as connection:
+        write_export(connection, text)
+    db.session.rollback()
+    text.flush()
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with text:
+            while block := spool.read(1 << 16):
+                yield block
+
+    return chunks()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, request
 from marshmallow import Schema, fields, validate
 
+from ledger.merkle import leaf_hash
 from marketplace.authz import public
 from marketplace.http import load
 from marketplace.ledger_api import services
@@ -38,14 +39,14 @@ def checkpoint() -> Response:
 @bp.get("/ledger/entries/<int:index>")
 @public("ledger.read")
 def entry(index: int):  # type: ignore[no-untyped-def]
+    """One entry: its canonical bytes (the Merkle leaf), their decoded fields and the payload."""
     item, payload = services.entry(index)
+    data = item.to_bytes()
     return {
         "index": index,
-        "entry": _b64(item.to_bytes()),
-        "leaf_hash": item.leaf_hash().hex(),
-        "kind": item.kind,
-        "subject": item.subject,
-        "timestamp": item.timestamp_text,
+        "entry": _b64(data),
+        "leaf_hash": leaf_hash(data).hex(),
+        "fields": item.to_json(),
         "payload": _b64(payload),
     }
 
@@ -84,5 +85,5 @@ def public_keys():  # type: ignore[no-untyped-def]
 @public("ledger.read")
 def export() -> Response:
     """The whole log as JSON Lines, streamed; verify it with ``python -m ledger verify``."""
-    return Response(stream_with_context(services.export_lines()),
+    return Response(services.export_lines(),
                     mimetype="application/x-ndjson")
