@@ -26,9 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     var_dir = Path(app.config["VAR_DIR"])
     var_dir.mkdir(parents=True, exist_ok=True)
     ensure_local_secrets(app.config, var_dir)
-    url = app.config["DATABASE_URL"]
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        (Path(url.removeprefix("sqlite:///")).parent).mkdir(parents=True, exist_ok=True)
+    url = _absolute_sqlite(app.config["DATABASE_URL"])
     app.config.update(
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(url),
@@ -48,6 +46,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_services(app)
     _register_commands(app)
     return app
+
+
+def _absolute_sqlite(url: str) -> str:
+    """Relative SQLite paths are relative to the working directory (Flask-SQLAlchemy would
+    otherwise put them under the instance folder); the parent directory is created."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url in (prefix, prefix + ":memory:"):
+        return url
+    path = Path(url.removeprefix(prefix)).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(path)
 
 
 def _register_blueprints(app: Flask) -> None:
