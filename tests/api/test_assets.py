@@ -25,8 +25,8 @@ CSV_TEXT = "统一社会信用代码,企业名称,注册资本\n91510600MA6CAKH1
 
 
 @pytest.fixture
-def world(app: Any) -> World:
-    return build_world(app)
+def world(app_factory: Any, backend: str) -> World:
+    return build_world(app_factory(backend))
 
 
 def _asset(world: World, **overrides: Any) -> str:
@@ -247,3 +247,28 @@ def test_pending_organisation_cannot_register(world: World) -> None:
     response = world.call("POST", "/assets", world["pending"],
                           json={**ASSET, "owner_org_id": world["pending"].org_id})
     assert response.status_code == 403
+
+
+def test_concurrent_uploads_get_distinct_versions_and_ledger_entries(world: World) -> None:
+    """Racing uploads to one asset: versions 1..n, each with its own ledger entry."""
+    import threading
+
+    asset_id = _asset(world)
+    statuses: list[int] = []
+
+    def upload(i: int) -> None:
+        client = world.app.test_client()
+        response = client.post(f"/api/v1/assets/{asset_id}/versions", headers=world[
+            "merchant"].headers(), data=(CSV_TEXT + f"x{i},y,{i}\n").encode(),
+            content_type="text/csv")
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses == [201] * 6
+    versions = world.ok("GET", f"/assets/{asset_id}/versions", world["merchant"])["items"]
+    assert sorted(v["version"] for v in versions) == [1, 2, 3, 4, 5, 6]
+    assert len({v["ledger_index"] for v in versions}) == 6
