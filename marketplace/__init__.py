@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.clock import SystemClock
     from marketplace.db import db, engine_options, tune_engine
     from marketplace.errors import register_error_handlers
+    from marketplace.http import reject_control_characters_in_url
     from marketplace.secrets import ensure_local_secrets
 
     values = settings.load(config)
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         tune_engine(db.engine)
     register_error_handlers(app)
+    app.before_request(reject_control_characters_in_url)
     _register_blueprints(app)
     _register_services(app)
     _register_commands(app)

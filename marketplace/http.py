@@ -39,7 +39,7 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
         value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise BadRequest("The body is not valid UTF-8.") from exc
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
         raise BadRequest(f"The body is not valid JSON: {_json_position(exc)}") from exc
     if not isinstance(value, dict):
         raise ValidationFailed("The body must be a JSON object.",
@@ -47,7 +47,7 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
     return value
 
 
-def _json_position(exc: ValueError) -> str:
+def _json_position(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     return str(exc)
@@ -79,3 +79,12 @@ def decode_cursor(cursor: str | None) -> str | None:
         return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise ValidationFailed(errors={"cursor": ["Invalid cursor."]}) from exc
+
+
+def reject_control_characters_in_url() -> None:
+    """``before_request`` guard: a NUL or other control character in the path or query string
+    is never a valid identifier or argument (and PostgreSQL cannot even compare it)."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in request.path) or any(
+            any(ord(ch) < 32 or ord(ch) == 127 for ch in key + value)
+            for key, value in request.args.items(multi=True)):
+        raise BadRequest("Control characters are not allowed in the URL.")

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from marketplace import create_app
 from marketplace.db import db
+from tests.openapi_validation import install
 
 PG_URL = os.environ.get("ELX_TEST_DATABASE_URL", "")
 
@@ -98,10 +99,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def app_factory(tmp_path: Path, sqlite_template: Path,
                 request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Build apps on a fresh database: ``app_factory(backend="sqlite", **config)``."""
+    """Build apps on a fresh database: ``app_factory(backend="sqlite", **config)``; their test
+    clients validate every response against openapi.yaml unless ``validate_contract=False``."""
     apps: list[Flask] = []
 
-    def build(backend: str = "sqlite", **overrides: Any) -> Flask:
+    def build(backend: str = "sqlite", validate_contract: bool = True, **overrides: Any) -> Flask:
         if backend == "postgresql":
             url = request.getfixturevalue("pg_database")
             _truncate_all(url)
@@ -110,6 +112,8 @@ def app_factory(tmp_path: Path, sqlite_template: Path,
             shutil.copyfile(sqlite_template, target)
             url = f"sqlite:///{target}"
         app = make_app(tmp_path, url, **overrides)
+        if validate_contract:
+            install(app)  # every /api/v1 response in the tests is checked against openapi.yaml
         apps.append(app)
         return app
 

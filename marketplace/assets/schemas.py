@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.assets.models import Classification, UpdateFrequency
-from marketplace.fields import StrictBool
+from marketplace.fields import StrictBool, Text
 
 
 class TimeCoverage(Schema):
@@ -21,32 +21,32 @@ class TimeCoverage(Schema):
 
 
 class AssetIn(Schema):
-    owner_org_id = fields.Str(load_default=None, validate=validate.Length(max=24))
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.Str(load_default="", validate=validate.Length(max=5000))
-    domain = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    source = fields.Str(required=True, validate=validate.Length(min=1, max=500))
-    collection_method = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+    owner_org_id = Text(load_default=None, validate=validate.Length(max=24))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    description = Text(load_default="", multiline=True, validate=validate.Length(max=5000))
+    domain = Text(required=True, validate=validate.Length(min=1, max=64))
+    source = Text(required=True, validate=validate.Length(min=1, max=500))
+    collection_method = Text(required=True, validate=validate.Length(min=1, max=500))
     update_frequency = fields.Enum(UpdateFrequency, required=True)
     time_coverage = fields.Nested(TimeCoverage, load_default=None, allow_none=True)
-    area_coverage = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    area_coverage = Text(required=True, validate=validate.Length(min=1, max=200))
     contains_personal_info = StrictBool(required=True)
     classification = fields.Enum(Classification, required=True)
-    tags = fields.List(fields.Str(validate=validate.Length(min=1, max=32)),
+    tags = fields.List(Text(validate=validate.Length(min=1, max=32)),
                        load_default=list, validate=validate.Length(max=20))
 
 
 class ListArgs(Schema):
-    cursor = fields.Str(load_default=None)
+    cursor = Text(load_default=None)
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
-    org_id = fields.Str(load_default=None)
+    org_id = Text(load_default=None)
 
 
 class UploadArgs(Schema):
-    format = fields.Str(load_default=None, validate=validate.OneOf(["csv", "jsonl", "parquet"]))
-    encoding = fields.Str(load_default=None, validate=validate.OneOf(
+    format = Text(load_default=None, validate=validate.OneOf(["csv", "jsonl", "parquet"]))
+    encoding = Text(load_default=None, validate=validate.OneOf(
         ["utf-8", "utf-8-sig", "gbk", "gb18030"]))
-    filename = fields.Str(load_default=None, validate=validate.Length(min=1, max=255))
+    filename = Text(load_default=None, validate=validate.Length(min=1, max=255))
 
 
 class ColumnOut(Schema):

@@ -272,3 +272,18 @@ def test_concurrent_uploads_get_distinct_versions_and_ledger_entries(world: Worl
     versions = world.ok("GET", f"/assets/{asset_id}/versions", world["merchant"])["items"]
     assert sorted(v["version"] for v in versions) == [1, 2, 3, 4, 5, 6]
     assert len({v["ledger_index"] for v in versions}) == 6
+
+
+@pytest.mark.parametrize("path", ["/assets/%00", "/assets?cursor=%00", "/assets/ast_x%01/versions",
+                                  "/organizations/%00"])
+def test_control_characters_in_urls_are_400(world: World, path: str) -> None:
+    response = world.call("GET", path, world["merchant"])
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("field", ["title", "source", "domain", "area_coverage"])
+def test_nul_and_control_characters_in_text_are_422(world: World, field: str) -> None:
+    response = world.call("POST", "/assets", world["merchant"], json={**ASSET, field: "a\x00b"})
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]

@@ -1,0 +1,169 @@
+"""Upload ingestion: stream an asset file into the blob store and describe its table.
+
+One streaming pass stores the original bytes under their SHA-256 while checking them (size limit,
+NUL bytes, strict UTF-8). Text that is not plain UTF-8 (a BOM, GBK, GB18030; see encoding.py) is
+then transcoded from the stored copy into a normalised UTF-8 blob; plain UTF-8 is used as is, so
+the common case reads the body once. DuckDB reads the normalised file for columns and row count
+(tabular.py) while the blob is fsynced and published. ``schema_digest`` is the SHA-256 of the RFC
+8785 (JCS) canonical JSON of ``[{"name": …, "type": …}, …]``.
+
+On any failure nothing is left behind: blobs published by this attempt are deleted again, unless
+they were already stored (content addressing: another version may share them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import rfc8785
+
+from marketplace.assets.encoding import DecodeFailure, Utf8Scan, canonical_encoding, line_of
+from marketplace.assets.encoding import transcode as transcode_to_utf8
+from marketplace.assets.facts import Column, TableFacts, invalid
+from marketplace.assets.formats import resolve_format
+from marketplace.assets.receive import Committer, Readable, pump, read_head, too_large
+from marketplace.assets.tabular import inspect_table
+from marketplace.errors import UnsupportedMediaType
+from marketplace.storage import BlobRef, BlobStore, BlobWriter
+
+__all__ = ["Column", "IngestedFile", "ingest", "schema_digest"]
+
+_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
+
+
+@dataclass(frozen=True)
+class IngestedFile:
+    """What an upload turned out to be; ``normalized_sha256`` is the UTF-8 copy DuckDB reads."""
+
+    sha256: str
+    size: int
+    format: str  # "csv" | "jsonl" | "parquet"
+    encoding: str | None  # "utf-8" | "utf-8-sig" | "gbk" | "gb18030"; None for Parquet
+    encoding_source: str | None  # "declared" | "detected"; None for Parquet
+    normalized_sha256: str
+    columns: tuple[Column, ...]
+    row_count: int
+    schema_digest: str
+
+
+def schema_digest(columns: tuple[Column, ...]) -> str:
+    """SHA-256 (hex) of the JCS canonical JSON (RFC 8785) of the columns, in order."""
+    doc = [{"name": c.name, "type": c.type} for c in columns]
+    return hashlib.sha256(rfc8785.dumps(doc)).hexdigest()
+
+
+def ingest(stream: Readable, *, fmt: str | None, declared_encoding: str | None,
+           filename: str | None, store: BlobStore, max_bytes: int,
+           memory_limit: str = "256MB", threads: int = 2,
+           expected_size: int | None = None) -> IngestedFile:
+    """Store and describe one upload; raises 400/413/415/422 DomainErrors, leaving nothing."""
+    attempt = _Attempt(store, max_bytes, memory_limit, threads)
+    try:
+        return attempt.run(stream, fmt, declared_encoding, filename, expected_size)
+    except BaseException:
+        for sha in attempt.created:
+            store.delete(sha)
+        raise
+
+
+@dataclass
+class _Attempt:
+    store: BlobStore
+    max_bytes: int
+    memory_limit: str
+    threads: int
+
+    def __post_init__(self) -> None:
+        self.created: list[str] = []
+
+    def run(self, stream: Readable, fmt: str | None, declared: str | None,
+            filename: str | None, expected_size: int | None) -> IngestedFile:
+        if expected_size is not None and expected_size > self.max_bytes:
+            raise too_large(self.max_bytes)
+        head = read_head(stream)
+        if not head:
+            raise invalid("The file is empty.")
+        kind = resolve_format(fmt, filename, head)
+        declared_name = None if kind == "parquet" or not declared else canonical_encoding(declared)
+        if kind == "jsonl" and declared_name not in (None, "utf-8", "utf-8-sig"):
+            raise UnsupportedMediaType("JSON Lines must be UTF-8 (RFC 8259 §8.1).")
+        scan = None if kind == "parquet" else Utf8Scan()
+        with self.store.writer(self.max_bytes) as original:
+            size = pump(stream, original, head=head, max_bytes=self.max_bytes,
+                        expected_size=expected_size, check=scan.feed if scan else None)
+            if scan is None:
+                ref, facts = self._publish(original, kind)
+                return _result(ref, size, kind, None, None, ref.sha256, facts)
+            scan.finish()
+            staged = original.staged_path()
+            if scan.nul_at is not None:
+                raise _at(staged, scan.nul_at, "{where} contains a NUL byte: this is not text.")
+            candidates, source = _candidates(scan, declared_name, staged, kind)
+            if candidates == ["utf-8"]:
+                ref, facts = self._publish(original, kind)
+                return _result(ref, size, kind, "utf-8", source, ref.sha256, facts)
+            committing = Committer(original, self.created)
+            try:
+                encoding, normal, facts = self._normalise(staged, candidates, source, kind)
+            finally:
+                ref = committing.wait()
+            return _result(ref, size, kind, encoding, source, normal.sha256, facts)
+
+    def _publish(self, writer: BlobWriter, kind: str) -> tuple[BlobRef, TableFacts]:
+        staged = writer.staged_path()
+        committing = Committer(writer, self.created)
+        try:
+            facts = inspect_table(staged, kind, memory_limit=self.memory_limit,
+                                  threads=self.threads)
+        finally:
+            ref = committing.wait()
+        return ref, facts
+
+    def _normalise(self, staged: Path, candidates: list[str], source: str,
+                   kind: str) -> tuple[str, BlobRef, TableFacts]:
+        limit = self.max_bytes + self.max_bytes // 2 + 4  # UTF-8 needs <= 1.5x GBK bytes
+        failure: DecodeFailure | None = None
+        for encoding in candidates:
+            with self.store.writer(limit) as normal, staged.open("rb") as src:
+                try:
+                    transcode_to_utf8(src, encoding, normal)
+                except DecodeFailure as err:
+                    failure = err
+                    continue
+                ref, facts = self._publish(normal, kind)
+                return encoding, ref, facts
+        assert failure is not None
+        if source == "declared":
+            template = f"{{where}} is not valid {_NAMES[failure.encoding]}."
+        else:
+            template = "The file is not UTF-8, GBK or GB18030 text: {where} is not valid GB18030."
+        raise _at(staged, failure.offset, template)
+
+
+def _candidates(scan: Utf8Scan, declared: str | None, staged: Path,
+                kind: str) -> tuple[list[str], str]:
+    """Encodings to try, in order, and whether they were declared or are being detected."""
+    source = "detected" if declared is None else "declared"
+    if declared in ("gbk", "gb18030"):
+        return [declared], source
+    if scan.invalid_at is None:
+        return ["utf-8-sig" if scan.has_bom else "utf-8"], source
+    if declared is not None or scan.has_bom or kind == "jsonl":
+        raise _at(staged, scan.invalid_at, "{where} is not valid UTF-8.")
+    return ["gbk", "gb18030"], source
+
+
+def _at(staged: Path, offset: int, template: str) -> Exception:
+    with staged.open("rb") as src:
+        line = line_of(src, offset)
+    message = template.format(where=f"line {line} (byte offset {offset})")
+    return invalid(message[:1].upper() + message[1:], line=line, offset=offset)
+
+
+def _result(ref: BlobRef, size: int, kind: str, encoding: str | None, source: str | None,
+            normalized: str, facts: TableFacts) -> IngestedFile:
+    assert ref.size == size
+    return IngestedFile(ref.sha256, ref.size, kind, encoding, source, normalized,
+                        facts.columns, facts.row_count, schema_digest(facts.columns))
