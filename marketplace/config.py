@@ -34,8 +34,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACCESS_TOKEN_TTL", int, 900, "Lifetime of access tokens (JWT), seconds."),
     Setting("REFRESH_TOKEN_TTL", int, 30 * 24 * 3600, "Lifetime of refresh tokens, seconds."),
     Setting("API_KEY_DEFAULT_TTL_DAYS", int, 365, "Default API key lifetime, days."),
-    Setting("LOGIN_MAX_FAILURES", int, 5, "Failed logins per account (and per client) allowed "
-            "within LOGIN_WINDOW before further attempts are refused with 429."),
+    Setting("LOGIN_MAX_FAILURES", int, 5, "Failed logins per account allowed within "
+            "LOGIN_WINDOW before further attempts are refused with 429."),
+    Setting("LOGIN_MAX_FAILURES_PER_CLIENT", int, 20, "Failed logins per client address (any "
+            "accounts: credential stuffing) within LOGIN_WINDOW before 429."),
     Setting("LOGIN_WINDOW", int, 900, "Login throttling window, seconds."),
     Setting("SCRYPT_N", int, 2**15, "scrypt cost parameter N for password hashes (RFC 7914)."),
     Setting("MAX_JSON_BYTES", int, 1 << 20, "Largest accepted JSON request body, bytes."),

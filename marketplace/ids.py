@@ -6,7 +6,7 @@ import base64
 import os
 import re
 
-_ID = re.compile(r"^[a-z]{2,4}_[a-z2-7]{16}$")
+_ID = re.compile(r"[a-z]{2,4}_[a-z2-7]{16}")
 
 
 def new_id(prefix: str) -> str:
@@ -15,4 +15,4 @@ def new_id(prefix: str) -> str:
 
 
 def looks_like_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    return bool(_ID.fullmatch(text))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from marketplace.accounts import api_keys, passwords
 from marketplace.accounts.common import (
@@ -60,10 +60,14 @@ def authenticate(kind: str, credential: str) -> Principal:
 
 def _throttle(email: str, client: str, now: datetime) -> None:
     """Refuse when too many failures in the window, per account or per client (429)."""
-    window = current_app.config["LOGIN_WINDOW"]
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    cfg = current_app.config
+    window = cfg["LOGIN_WINDOW"]
     since = now - timedelta(seconds=window)
-    for column, value in ((LoginAttempt.email, email), (LoginAttempt.client, client)):
+    for column, value, limit in ((LoginAttempt.email, email, cfg["LOGIN_MAX_FAILURES"]),
+                                 (LoginAttempt.client, client,
+                                  cfg["LOGIN_MAX_FAILURES_PER_CLIENT"])):
+        # Attempts older than the window no longer matter: prune them (index-backed).
+        db.session.execute(delete(LoginAttempt).where(column == value, LoginAttempt.at <= since))
         count, oldest = db.session.execute(
             select(func.count(), func.min(LoginAttempt.at)).where(
                 column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)

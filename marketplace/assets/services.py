@@ -20,7 +20,7 @@ from marketplace.auth import Principal
 from marketplace.authz import MERCHANT_ROLES, authorize
 from marketplace.clock import utcnow
 from marketplace.db import db
-from marketplace.errors import NotFound, ValidationFailed
+from marketplace.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.http import decode_cursor, encode_cursor
 from marketplace.ids import new_id
 from marketplace.ledger_api import services as ledger
@@ -33,10 +33,11 @@ def _owner_org(principal: Principal | None, requested: str | None) -> str:
     if principal is None or requested is not None:
         return requested or ""
     orgs = principal.approved_orgs(*MERCHANT_ROLES)
-    if len(orgs) != 1:
+    if not orgs:
+        raise Forbidden("You are not a member of an approved merchant organisation.")
+    if len(orgs) > 1:
         raise ValidationFailed(errors={"owner_org_id": [
-            "Required: you act for several merchant organisations." if orgs else
-            "You are not a member of an approved merchant organisation."]})
+            "Required: you act for several merchant organisations."]})
     return orgs[0]
 
 

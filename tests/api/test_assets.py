@@ -247,6 +247,8 @@ def test_pending_organisation_cannot_register(world: World) -> None:
     response = world.call("POST", "/assets", world["pending"],
                           json={**ASSET, "owner_org_id": world["pending"].org_id})
     assert response.status_code == 403
+    implicit = world.call("POST", "/assets", world["pending"], json=ASSET)
+    assert implicit.status_code == 403  # no approved merchant organisation to act for
 
 
 def test_concurrent_uploads_get_distinct_versions_and_ledger_entries(world: World) -> None:

@@ -24,7 +24,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def world(app_factory: Any, clock: FakeClock) -> World:
-    app = app_factory(CLOCK=clock, LOGIN_MAX_FAILURES=LIMIT, LOGIN_WINDOW=WINDOW)
+    app = app_factory(CLOCK=clock, LOGIN_MAX_FAILURES=LIMIT, LOGIN_MAX_FAILURES_PER_CLIENT=LIMIT,
+                      LOGIN_WINDOW=WINDOW)
     world = World(app, app.test_client())
     for name in ("alice", "bob", "carol"):
         world.register(name)
@@ -144,3 +145,37 @@ def test_malformed_login_is_422_and_not_counted(app: Flask) -> None:
         assert "password" in response.get_json()["errors"]
     assert world.client.post("/api/v1/auth/token", json={
         "email": "alice@example.org", "password": PASSWORD}).status_code == 200
+
+
+def test_attempts_older_than_the_window_are_pruned(world: World, clock: FakeClock) -> None:
+    """The attempts table does not grow without bound: a login prunes the account's and the
+    client's rows that fell out of the window."""
+    from sqlalchemy import func, select
+
+    from marketplace.accounts.models import LoginAttempt
+    from marketplace.db import db
+
+    for i in range(LIMIT - 1):
+        login(world, "alice@example.org", "wrong guess!!", f"10.5.0.{i}")
+    clock.advance(WINDOW + 1)
+    assert login(world, "alice@example.org", client="10.5.0.0").status_code == 200
+    with world.app.app_context():
+        rows = db.session.scalars(select(LoginAttempt.at).where(
+            LoginAttempt.email == "alice@example.org")).all()
+        total = db.session.scalar(select(func.count()).select_from(LoginAttempt))
+    assert len(rows) == 1  # only the successful attempt just made
+    assert total >= 1
+
+
+def test_per_client_limit_is_separate_from_the_account_limit(app_factory: Any) -> None:
+    """An office behind one address may mistype more often than one account may be guessed."""
+    app = app_factory(LOGIN_MAX_FAILURES=2, LOGIN_MAX_FAILURES_PER_CLIENT=4, LOGIN_WINDOW=WINDOW)
+    world = World(app, app.test_client())
+    for name in ("dora", "erin", "fay"):
+        world.register(name)
+    login(world, "dora@example.org", "wrong guess!!", "192.0.2.1")
+    login(world, "erin@example.org", "wrong guess!!", "192.0.2.1")
+    login(world, "fay@example.org", "wrong guess!!", "192.0.2.1")
+    assert login(world, "dora@example.org", client="192.0.2.1").status_code == 200
+    login(world, "erin@example.org", "wrong guess!!", "192.0.2.1")
+    assert_throttled(login(world, "fay@example.org", client="192.0.2.1"))
