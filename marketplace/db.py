@@ -9,11 +9,12 @@ PostgreSQL needs nothing special here; the ledger takes its own advisory lock.
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -34,6 +35,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def enum_column(cls: type[enum.Enum]) -> Enum:
+    """A portable enum column: the member's value in VARCHAR(32), validated by SQLAlchemy on
+    the way in and out (no native PostgreSQL ENUM type to migrate)."""
+    return Enum(cls, name=cls.__name__.lower(), native_enum=False, length=32,
+                validate_strings=True)
 
 
 def engine_options(url: str) -> dict[str, Any]:

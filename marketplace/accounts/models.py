@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, db
+from marketplace.db import UTCDateTime, db, enum_column
 
 
 class OrgKind(enum.Enum):
@@ -57,10 +57,6 @@ FOUNDER_ROLE: dict[OrgKind, Role] = {
 }
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, name=cls.__name__.lower(), native_enum=False, length=32,
-                validate_strings=True)
-
 
 class User(db.Model):
     __tablename__ = "users"
@@ -80,8 +76,8 @@ class Organization(db.Model):
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind))
-    status: Mapped[OrgStatus] = mapped_column(_enum(OrgStatus))
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind))
+    status: Mapped[OrgStatus] = mapped_column(enum_column(OrgStatus))
     credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -98,7 +94,7 @@ class Membership(db.Model):
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, db
+from marketplace.db import UTCDateTime, db, enum_column
 
 
 class Classification(enum.Enum):
@@ -41,10 +40,6 @@ class UpdateFrequency(enum.Enum):
     once = "once"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, name=cls.__name__.lower(), native_enum=False, length=32,
-                validate_strings=True)
-
 
 class Asset(db.Model):
     __tablename__ = "assets"
@@ -56,12 +51,12 @@ class Asset(db.Model):
     domain: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(500))
     collection_method: Mapped[str] = mapped_column(String(500))
-    update_frequency: Mapped[UpdateFrequency] = mapped_column(_enum(UpdateFrequency))
+    update_frequency: Mapped[UpdateFrequency] = mapped_column(enum_column(UpdateFrequency))
     time_coverage_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     time_coverage_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     area_coverage: Mapped[str] = mapped_column(String(200))
     contains_personal_info: Mapped[bool] = mapped_column(Boolean)
-    classification: Mapped[Classification] = mapped_column(_enum(Classification))
+    classification: Mapped[Classification] = mapped_column(enum_column(Classification))
     tags: Mapped[list[str]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
