@@ -5,4 +5,5 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     import marketplace.accounts.models
-    import marketplace.assets.models  # noqa: F401
+    import marketplace.assets.models
+    import marketplace.jobs.models  # noqa: F401

@@ -34,6 +34,7 @@ class Upload:
     filename: str | None
     fmt: str | None
     encoding: str | None
+    expected_size: int | None = None  # the raw body's Content-Length (multipart: unknown)
 
 
 class MultipartFileStream:
@@ -102,4 +103,5 @@ def upload_from_request(request: Request, fmt: str | None, encoding: str | None,
     if mimetype not in _FORMATS_BY_MIMETYPE:
         allowed = ", ".join(sorted([*_FORMATS_BY_MIMETYPE, "multipart/form-data"]))
         raise UnsupportedMediaType(f"Upload one of: {allowed}.")
-    return Upload(request.stream, filename, fmt or _FORMATS_BY_MIMETYPE[mimetype], declared)
+    return Upload(request.stream, filename, fmt or _FORMATS_BY_MIMETYPE[mimetype], declared,
+                  request.content_length)

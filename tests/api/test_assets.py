@@ -289,3 +289,22 @@ def test_nul_and_control_characters_in_text_are_422(world: World, field: str) ->
     response = world.call("POST", "/assets", world["merchant"], json={**ASSET, field: "a\x00b"})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+def test_declared_length_above_the_limit_is_refused_before_reading(world: World) -> None:
+    asset_id = _asset(world)
+    before = _counts(world)
+    limit = world.app.config["MAX_UPLOAD_BYTES"]
+
+    class Endless:
+        """A body that never ends: the 413 comes from Content-Length alone (Werkzeug may still
+        drain the declared length after the response; nothing of it is stored)."""
+
+        def read(self, n: int = -1) -> bytes:
+            return b"a,b\n" * 1024
+
+    response = world.call("POST", f"/assets/{asset_id}/versions", world["merchant"],
+                          content_type="text/csv", environ_overrides={
+                              "wsgi.input": Endless(), "CONTENT_LENGTH": str(limit + 1)})
+    problem = _assert_rejected(world, response, 413, before)
+    assert str(limit) in problem["detail"]

@@ -1,0 +1,1 @@
+"""Background jobs: a jobs table, an atomic claim, worker threads, crash recovery."""
