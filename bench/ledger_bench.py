@@ -36,10 +36,12 @@ import sqlalchemy as sa
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import EntryDraft
 from ledger.merkle import leaf_hash
-from ledger.note import Signer
+from ledger.note_keys import Signer
 from ledger.proof import verify_inclusion
-from ledger.store import LedgerStore, create_tables, install_sqlite_locking
-from ledger.verify import snapshot, verify_database, verify_url
+from ledger.schema import create_tables
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking, snapshot
+from ledger.verify import verify_database, verify_url
 
 ORIGIN = "bench.elx/log"
 

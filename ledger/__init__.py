@@ -26,7 +26,8 @@ from ledger.merkle import (  # noqa: E402
     node_hash,
     root_hash,
 )
-from ledger.note import Signer, Verifier, cosign_note, open_note, sign_note  # noqa: E402
+from ledger.note import cosign_note, open_note, sign_note  # noqa: E402
+from ledger.note_keys import Signer, Verifier  # noqa: E402
 from ledger.proof import verify_consistency, verify_inclusion  # noqa: E402
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""``python -m ledger`` — see :mod:`ledger.cli`."""
+"""``python -m ledger`` — the offline RFC 9162 / C2SP log verifier; see :mod:`ledger.cli`."""
 
 from __future__ import annotations
 

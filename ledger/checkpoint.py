@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ledger import VerificationError
 from ledger.merkle import HASH_SIZE
-from ledger.note import Signer, Verifier, open_note, sign_note
+from ledger.note import open_note, sign_note
+from ledger.note_keys import Signer, Verifier
 
 __all__ = ["MAX_TREE_SIZE", "Checkpoint", "open_checkpoint", "sign_checkpoint"]
 

@@ -1,5 +1,8 @@
 """``python -m ledger``: verify logs, exports and receipts offline; export a log; make a key.
 
+Logs are RFC 9162 §2.1 Merkle logs with C2SP tlog-checkpoint notes signed per C2SP signed-note
+(Ed25519); keys are given as signed-note verifier keys.
+
 Exit status: 0 verified, 1 verification failed (the message names the first bad entry),
 2 usage or input errors (unreadable file, bad key, unreachable database).
 """
@@ -15,11 +18,14 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import VerificationError
-from ledger.export import verify_export, write_export
+from ledger.export import write_export
+from ledger.export_verify import verify_export
 from ledger.keys import verifiers_from_vkeys, write_new_signer
-from ledger.note import Verifier
+from ledger.note_keys import Verifier
 from ledger.receipt import verify_receipt
-from ledger.verify import VerifyReport, snapshot, verify_url
+from ledger.transactions import snapshot
+from ledger.verify import verify_url
+from ledger.walker import VerifyReport
 
 __all__ = ["build_parser", "main"]
 

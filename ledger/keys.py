@@ -3,7 +3,7 @@
 Private keys are PKCS #8 PEM (RFC 8410 §7, "BEGIN PRIVATE KEY"), unencrypted, readable by the
 service account only. An environment variable may hold the PEM text itself or its base64
 (convenient for container secrets). Verifier keys use the C2SP signed-note vkey form
-``<name>+<hex key ID>+base64(0x01 ‖ public key)`` (see :mod:`ledger.note`).
+``<name>+<hex key ID>+base64(0x01 ‖ public key)`` (see :mod:`ledger.note_keys`).
 
 Rotation: a new signer key becomes *current* and the old one is published as *retired*;
 verifiers accept every published key, so checkpoints signed before the rotation keep verifying.
@@ -20,7 +20,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.note import Signer, Verifier
+from ledger.note_keys import Signer, Verifier
 
 __all__ = [
     "load_or_create_signer",

@@ -23,7 +23,7 @@ from ledger.canonical import b64decode_strict, b64encode, loads_canonical
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import Entry
 from ledger.merkle import leaf_hash
-from ledger.note import Verifier
+from ledger.note_keys import Verifier
 from ledger.proof import verify_inclusion
 
 __all__ = ["RECEIPT_FORMAT", "make_receipt", "verify_receipt"]

@@ -1,15 +1,13 @@
-"""The persistent ledger: one hash-chained RFC 9162 Merkle log in SQL (SQLAlchemy Core).
-
-Tables (module-level :data:`metadata`, names prefixed ``ledger_``): entries (index, canonical
-entry bytes, payload bytes, leaf hash); nodes (every complete subtree hash above the leaves,
-keyed by :func:`node_key`); checkpoints (signed C2SP tlog-checkpoint notes, one per append
-call); keys (the published log and witness verifier keys, current or retired).
+"""The persistent ledger: one hash-chained RFC 9162 Merkle log in SQL, signed with C2SP
+tlog-checkpoint notes — :class:`LedgerStore`.
 
 The API takes a :class:`~sqlalchemy.engine.Connection` already inside the caller's transaction
-and never commits. Appends serialise on the database — ``pg_advisory_xact_lock`` on PostgreSQL,
-``BEGIN IMMEDIATE`` on SQLite (:func:`install_sqlite_locking`) — and the primary key on the
-index makes a fork impossible even without them. Proofs read the O(log n) stored subtree hashes
-they need in one query and equal :mod:`ledger.merkle`'s proofs over the same leaves.
+and never commits. An append serialises on the database and stores every entry and every
+complete subtree hash it finishes (:mod:`ledger.append`), the published keys
+(:mod:`ledger.published_keys`) and one signed checkpoint (tables: :mod:`ledger.schema`). Proofs
+read the O(log n) stored subtree hashes they need in one query (:mod:`ledger.shape`,
+:mod:`ledger.queries`) and equal :mod:`ledger.merkle`'s over the same leaves. ``metadata``,
+``create_tables`` and ``install_sqlite_locking`` are re-exported here for the service.
 """
 
 from __future__ import annotations
@@ -18,250 +16,22 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    bindparam,
-    event,
-    func,
-    select,
-    union_all,
-)
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
+from ledger.append import append_entries
 from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.entry import GENESIS_PREV, Entry, EntryDraft
-from ledger.merkle import EMPTY_ROOT, leaf_hash, node_hash
-from ledger.note import Signer, Verifier
+from ledger.entry import Entry, EntryDraft
+from ledger.merkle import EMPTY_ROOT, fold_root
+from ledger.note_keys import Signer, Verifier
+from ledger.published_keys import list_published_keys, sync_published_keys
+from ledger.queries import log_size, read_subtrees
 from ledger.receipt import make_receipt
+from ledger.schema import checkpoints, create_tables, entries, metadata
+from ledger.shape import consistency_ranges, inclusion_ranges, node_key, subtrees
+from ledger.transactions import install_sqlite_locking
 
-__all__ = [
-    "LedgerStore",
-    "checkpoints",
-    "consistency_ranges",
-    "create_tables",
-    "entries",
-    "fold_root",
-    "inclusion_ranges",
-    "install_sqlite_locking",
-    "keys",
-    "log_size",
-    "metadata",
-    "node_key",
-    "nodes",
-    "read_subtrees",
-    "subtrees",
-]
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-# SQLite: INTEGER PRIMARY KEY is the rowid itself (no second index), BIGINT elsewhere.
-_Key = BigInteger().with_variant(Integer(), "sqlite")
-_When = DateTime(timezone=True)
-
-entries = Table(
-    "ledger_entries",
-    metadata,
-    Column("idx", _Key, primary_key=True, autoincrement=False),
-    Column("entry", LargeBinary, nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Column("leaf_hash", LargeBinary(32), nullable=False),
-)
-nodes = Table(
-    "ledger_nodes",
-    metadata,
-    Column("node_key", _Key, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary(32), nullable=False),
-)
-checkpoints = Table(
-    "ledger_checkpoints",
-    metadata,
-    Column("size", _Key, primary_key=True, autoincrement=False),
-    Column("root_hash", LargeBinary(32), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("created_at", _When, nullable=False),
-)
-keys = Table(
-    "ledger_keys",
-    metadata,
-    Column("vkey", String(255), primary_key=True),
-    Column("role", String(16), nullable=False),  # "log" | "witness"
-    Column("status", String(16), nullable=False),  # "current" | "retired"
-    Column("created_at", _When, nullable=False),
-    Column("retired_at", _When, nullable=True),
-)
-
-# An arbitrary constant 64-bit key for pg_advisory_xact_lock ("elx ledger append").
-PG_LOCK_KEY = 0x656C785F6C656467
-
-
-def create_tables(bind: Engine | Connection) -> None:
-    """Create the ledger tables if absent (the service uses its Alembic migrations instead)."""
-    metadata.create_all(bind)
-
-
-def install_sqlite_locking(engine: Engine) -> None:
-    """SQLAlchemy's pysqlite recipe: driver autocommit, ``BEGIN IMMEDIATE``, WAL, busy_timeout.
-
-    Call once, before the engine's first connection. Idempotent; also a no-op for other
-    dialects and for engines that ``marketplace.db.tune_engine`` already set up the same way
-    (installing both would emit ``BEGIN IMMEDIATE`` twice).
-    """
-    if engine.dialect.name != "sqlite":
-        return
-    if getattr(engine, "_ledger_locking", False) or getattr(engine, "_elx_tuned", False):
-        return
-    engine._ledger_locking = True  # type: ignore[attr-defined]
-    in_memory = engine.url.database in (None, "", ":memory:")
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=60000")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-# --- tree shape: which complete subtrees make up a root or a proof (RFC 9162 §2.1) -----------
-
-LEVEL_SHIFT = 56
-
-
-def node_key(level: int, index: int) -> int:
-    """Key of the complete subtree of 2**level leaves starting at leaf ``index << level``."""
-    return (level << LEVEL_SHIFT) | index
-
-
-def subtrees(lo: int, hi: int) -> list[tuple[int, int]]:
-    """The complete aligned subtrees (level, index) covering leaves [lo, hi), largest first.
-
-    For the ranges RFC 9162's recursion produces (``lo`` a multiple of a power of two at least
-    ``hi - lo``), MTH(D[lo:hi]) is these subtrees' hashes folded from the right.
-    """
-    out = []
-    while lo < hi:
-        level = (hi - lo).bit_length() - 1
-        while lo & ((1 << level) - 1):
-            level -= 1
-        out.append((level, lo >> level))
-        lo += 1 << level
-    return out
-
-
-def _split(n: int) -> int:
-    return 1 << ((n - 1).bit_length() - 1)
-
-
-def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
-    """Leaf ranges whose MTHs form PATH(index, D[size]), leaf side first (RFC 9162 §2.1.3.1)."""
-    out, lo, hi = [], 0, size
-    while hi - lo > 1:
-        mid = lo + _split(hi - lo)
-        if index < mid:
-            out.append((mid, hi))
-            hi = mid
-        else:
-            out.append((lo, mid))
-            lo = mid
-    return out[::-1]
-
-
-def consistency_ranges(old_size: int, size: int) -> list[tuple[int, int]]:
-    """Leaf ranges whose MTHs form PROOF(old_size, D[size]) (RFC 9162 §2.1.4.1)."""
-    out, lo, hi, whole = [], 0, size, True
-    while old_size != hi:
-        mid = lo + _split(hi - lo)
-        if old_size <= mid:
-            out.append((mid, hi))
-            hi = mid
-        else:
-            out.append((lo, mid))
-            lo, whole = mid, False
-    if not whole:
-        out.append((lo, hi))
-    return out[::-1]
-
-
-def fold_root(hashes: Sequence[bytes]) -> bytes:
-    """Right fold of perfect-subtree hashes, largest first: the MTH of their leaves (§2.1.1)."""
-    if not hashes:
-        return EMPTY_ROOT
-    root = hashes[-1]
-    for h in reversed(hashes[:-1]):
-        root = node_hash(h, root)
-    return root
-
-
-# Built once: statement construction cost more than the query itself (proof latency).
-_SUBTREES = union_all(
-    select(entries.c.idx, entries.c.leaf_hash).where(
-        entries.c.idx.in_(bindparam("leaves", expanding=True))
-    ),
-    select(nodes.c.node_key, nodes.c.hash).where(
-        nodes.c.node_key.in_(bindparam("inner", expanding=True))
-    ),
-)
-
-
-def read_subtrees(conn: Connection, wanted: Iterable[tuple[int, int]]) -> dict[int, bytes]:
-    """Hashes of the given complete subtrees by :func:`node_key`, in one query (UNION ALL)."""
-    keys_ = {node_key(level, index) for level, index in wanted}
-    if not keys_:
-        return {}
-    leaves = [k for k in keys_ if k >> LEVEL_SHIFT == 0]
-    inner = [k for k in keys_ if k >> LEVEL_SHIFT]
-    found = {k: bytes(h) for k, h in conn.execute(_SUBTREES, {"leaves": leaves, "inner": inner})}
-    if len(found) != len(keys_):
-        missing = min(keys_ - found.keys())
-        level, index = missing >> LEVEL_SHIFT, missing & ((1 << LEVEL_SHIFT) - 1)
-        raise LookupError(f"subtree (level {level}, index {index}) is not in the log")
-    return found
-
-
-def _insert_many(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """executemany of positional rows straight to the driver (Core's per-row parameter
-    processing cost more than SQLite's own insert work); rows match ``table.columns``."""
-    if not rows:
-        return
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
-    if mark is None:
-        raise NotImplementedError(f"driver paramstyle {conn.dialect.paramstyle!r}")
-    name = conn.dialect.identifier_preparer.format_table(table)
-    columns = ", ".join(table.columns.keys())
-    marks = ", ".join([mark] * len(table.columns))
-    conn.exec_driver_sql(f"INSERT INTO {name} ({columns}) VALUES ({marks})", list(rows))  # noqa: S608
-
-
-def log_size(conn: Connection) -> int:
-    """Number of entries in the stored log (one past the highest index)."""
-    last = conn.execute(select(func.max(entries.c.idx))).scalar()
-    return 0 if last is None else last + 1
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+__all__ = ["LedgerStore", "create_tables", "install_sqlite_locking", "metadata"]
 
 
 class LedgerStore:
@@ -299,37 +69,10 @@ class LedgerStore:
         drafts = list(drafts)
         if not drafts:
             raise ValueError("append_batch needs at least one draft")
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
-        last = conn.execute(
-            select(entries.c.idx, entries.c.leaf_hash).order_by(entries.c.idx.desc()).limit(1)
-        ).first()
-        size = 0 if last is None else last.idx + 1
-        prev = GENESIS_PREV if last is None else bytes(last.leaf_hash).hex()
-        found = read_subtrees(conn, frontier := subtrees(0, size))
-        stack = [found[node_key(level, index)] for level, index in frontier]
-        now = self.clock()
-        made: list[Entry] = []
-        entry_rows: list[tuple[int, bytes, bytes, bytes]] = []
-        node_rows: list[tuple[int, bytes]] = []
-        for index, draft in enumerate(drafts, start=size):
-            entry, payload = Entry.from_draft(draft, index, prev, now)
-            data = entry.to_bytes()
-            h = leaf_hash(data)
-            made.append(entry)
-            entry_rows.append((index, data, payload, h))
-            prev = h.hex()
-            level, i = 0, index
-            while i & 1:  # a right child completes its parent (RFC 9162 §2.1.1 node hash)
-                h = node_hash(stack.pop(), h)
-                level, i = level + 1, i >> 1
-                node_rows.append((node_key(level, i), h))
-            stack.append(h)
-        _insert_many(conn, entries, entry_rows)
-        _insert_many(conn, nodes, node_rows)
-        self._sync_keys(conn, now)
-        new_size = size + len(drafts)
-        checkpoint = Checkpoint(self.origin, new_size, fold_root(stack))
+        made, root, now = append_entries(conn, drafts, self.clock)
+        sync_published_keys(conn, self._wanted_keys(), now)
+        new_size = made[-1].index + 1
+        checkpoint = Checkpoint(self.origin, new_size, root)
         conn.execute(
             checkpoints.insert().values(
                 size=new_size,
@@ -345,26 +88,6 @@ class LedgerStore:
         wanted.update({s.vkey: ("witness", "current") for s in self.cosigners})
         wanted[self.signer.vkey] = ("log", "current")
         return wanted
-
-    def _sync_keys(self, conn: Connection, now: datetime) -> None:
-        """Publish the configured keys; a log or witness key no longer configured is retired."""
-        wanted = self._wanted_keys()
-        rows = conn.execute(select(keys.c.vkey, keys.c.role, keys.c.status))
-        stored = {r.vkey: (r.role, r.status) for r in rows}
-        for vkey, (_role, status) in stored.items():
-            if vkey not in wanted and status == "current":
-                wanted[vkey] = (_role, "retired")
-        for vkey, (role, status) in wanted.items():
-            retired_at = now if status == "retired" else None
-            if vkey not in stored:
-                conn.execute(
-                    keys.insert().values(
-                        vkey=vkey, role=role, status=status, created_at=now, retired_at=retired_at
-                    )
-                )
-            elif stored[vkey] != (role, status):
-                change = {"role": role, "status": status, "retired_at": retired_at}
-                conn.execute(keys.update().where(keys.c.vkey == vkey).values(**change))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -441,20 +164,4 @@ class LedgerStore:
 
     def public_keys(self, conn: Connection) -> list[dict[str, Any]]:
         """Published verifier keys (current and retired, log and witness), oldest first."""
-        rows = conn.execute(select(keys).order_by(keys.c.created_at, keys.c.vkey)).all()
-        out = [
-            {
-                "vkey": r.vkey,
-                "role": r.role,
-                "status": r.status,
-                "created_at": _utc(r.created_at).isoformat(),
-                "retired_at": None if r.retired_at is None else _utc(r.retired_at).isoformat(),
-            }
-            for r in rows
-        ]
-        stored = {r.vkey for r in rows}
-        for vkey, (role, status) in self._wanted_keys().items():
-            if vkey not in stored:  # configured, not yet stored: nothing appended so far
-                dates = {"created_at": None, "retired_at": None}
-                out.append({"vkey": vkey, "role": role, "status": status, **dates})
-        return out
+        return list_published_keys(conn, self._wanted_keys())

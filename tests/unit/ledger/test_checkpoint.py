@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from ledger import VerificationError
 from ledger.checkpoint import MAX_TREE_SIZE, Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.merkle import EMPTY_ROOT, leaf_hash, root_hash
-from ledger.note import Signer, Verifier, open_note_detailed, parse_note, sign_note
+from ledger.note import open_note_detailed, parse_note, sign_note
+from ledger.note_keys import Signer, Verifier
 
 SPEC_ROOT_B64 = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
 SPEC_SIG_B64 = (

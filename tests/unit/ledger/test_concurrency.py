@@ -15,8 +15,10 @@ import sqlalchemy as sa
 
 from ledger.entry import EntryDraft
 from ledger.keys import signer_from_pem, signer_to_pem
-from ledger.note import Signer
-from ledger.store import LedgerStore, create_tables, install_sqlite_locking
+from ledger.note_keys import Signer
+from ledger.schema import create_tables
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking
 from ledger.verify import verify_database
 
 ORIGIN = "elx.test/log"

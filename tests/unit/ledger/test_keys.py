@@ -24,9 +24,13 @@ from ledger.keys import (
     verifiers_from_vkeys,
     write_new_signer,
 )
-from ledger.note import Signer, open_note_detailed, sign_note
-from ledger.store import LedgerStore, create_tables, install_sqlite_locking
-from ledger.verify import LogError, verify_database
+from ledger.note import open_note_detailed, sign_note
+from ledger.note_keys import Signer
+from ledger.schema import create_tables
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking
+from ledger.verify import verify_database
+from ledger.walker import LogError
 
 ORIGIN = "elx.test/log"
 

@@ -18,9 +18,11 @@ from ledger import merkle
 from ledger.merkle import (
     consistency_proof,
     consistency_proof_from_hashes,
+    fold_root,
     inclusion_proof,
     inclusion_proof_from_hashes,
     leaf_hash,
+    push_leaf,
     root_from_hashes,
     root_hash,
 )
@@ -188,6 +190,27 @@ def test_hash_functions_accept_any_sequence_and_iterables():
     hashes = [leaf_hash(x) for x in d]
     assert root_from_hashes(iter(hashes)) == root_hash(tuple(d)) == ref_mth(d)
     assert inclusion_proof_from_hashes(tuple(hashes), 4) == ref_path(4, d)
+
+
+@given(st.integers(1, 300))
+def test_push_leaf_reports_each_completed_subtree_once(n):
+    """Pushing leaves 0..n-1 yields every perfect aligned subtree inside them, with its MTH,
+    and leaves a stack that folds to MTH(D[n]) (the store saves exactly these nodes)."""
+    d = [i.to_bytes(2, "big") for i in range(n)]
+    stack: list[bytes] = []
+    done = [t for i, x in enumerate(d) for t in push_leaf(stack, i, leaf_hash(x))]
+    expected = [
+        (level, i, ref_mth(d[i << level : (i + 1) << level]))
+        for level in range(1, n.bit_length())
+        for i in range(n >> level)
+    ]
+    assert sorted(done) == sorted(expected)
+    assert fold_root(stack) == ref_mth(d)
+    assert len(stack) == n.bit_count()  # one perfect subtree per set bit of the size
+
+
+def test_fold_root_of_nothing_is_the_empty_root():
+    assert fold_root([]) == ref_mth([])
 
 
 # --- efficiency, measured in hash operations (not time) -----------------------------------------

@@ -15,17 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import VerificationError
-from ledger import note as note_module
+from ledger import note_keys as note_keys_module
 from ledger.note import (
     MAX_SIGNATURES,
-    Signer,
-    Verifier,
     cosign_note,
     open_note,
     open_note_detailed,
     parse_note,
     sign_note,
 )
+from ledger.note_keys import Signer, Verifier
 
 # golang.org/x/mod sumdb/note/note_test.go
 PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
@@ -226,7 +225,7 @@ def test_tampering_rejected(keys):
 
 def test_ambiguous_known_keys_rejected(keys, monkeypatch):
     # Two different keys with one name and key ID (a 32-bit collision, forced here).
-    monkeypatch.setattr(note_module, "key_id", lambda name, pk: b"\x00\x00\x00\x01")
+    monkeypatch.setattr(note_keys_module, "key_id", lambda name, pk: b"\x00\x00\x00\x01")
     a, b = Signer.generate("dup"), Signer.generate("dup")
     with pytest.raises(VerificationError, match="ambiguous"):
         open_note(sign_note("text\n", a), [a.verifier, b.verifier])

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 
 from ledger import VerificationError
 from ledger.entry import EntryDraft
-from ledger.note import Signer
+from ledger.note_keys import Signer
 from ledger.receipt import RECEIPT_FORMAT, verify_receipt
-from ledger.store import LedgerStore, create_tables, install_sqlite_locking
+from ledger.schema import create_tables
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking
 
 ORIGIN = "elx.test/log"
 SIGNER = Signer.generate(ORIGIN)

@@ -21,16 +21,11 @@ from hypothesis import strategies as st
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, EntryDraft
-from ledger.note import Signer
+from ledger.note_keys import Signer
 from ledger.proof import verify_consistency, verify_inclusion
-from ledger.store import (
-    LedgerStore,
-    consistency_ranges,
-    create_tables,
-    inclusion_ranges,
-    install_sqlite_locking,
-    metadata,
-)
+from ledger.schema import create_tables, metadata
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking
 from ledger.verify import verify_database
 
 ORIGIN = "elx.test/log"
@@ -97,17 +92,6 @@ def test_proofs_from_the_store_equal_merkle_proofs_and_verify(  # logs of 1..300
         report = verify_database(conn, [SIGNER.verifier], ORIGIN)
         assert (report.size, report.checkpoints) == (total, len(batches))
     engine.dispose()
-
-
-@given(st.integers(1, 2000), st.data())
-def test_proof_ranges_cover_the_rfc_recursion(size: int, data: st.DataObject) -> None:
-    leaves = [i.to_bytes(4, "big") for i in range(size)]
-    hashes = [merkle.leaf_hash(x) for x in leaves]
-    index, old = data.draw(st.integers(0, size - 1)), data.draw(st.integers(1, size))
-    roots = [merkle.root_from_hashes(hashes[lo:hi]) for lo, hi in inclusion_ranges(index, size)]
-    assert roots == merkle.inclusion_proof_from_hashes(hashes, index)
-    roots = [merkle.root_from_hashes(hashes[lo:hi]) for lo, hi in consistency_ranges(old, size)]
-    assert roots == merkle.consistency_proof_from_hashes(hashes, old)
 
 
 @pytest.fixture

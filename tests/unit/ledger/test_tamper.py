@@ -18,11 +18,16 @@ from hypothesis import strategies as st
 
 from ledger.cli import main
 from ledger.entry import Entry, EntryDraft
-from ledger.export import verify_export, write_export
+from ledger.export import write_export
+from ledger.export_verify import verify_export
 from ledger.merkle import leaf_hash
-from ledger.note import Signer
-from ledger.store import LedgerStore, create_tables, install_sqlite_locking, node_key
-from ledger.verify import LogError, verify_database
+from ledger.note_keys import Signer
+from ledger.schema import create_tables
+from ledger.shape import node_key
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking
+from ledger.verify import verify_database
+from ledger.walker import LogError
 
 ORIGIN = "elx.test/log"
 LOG, WITNESS = Signer.generate(ORIGIN), Signer.generate("witness.test")

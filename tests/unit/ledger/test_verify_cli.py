@@ -16,8 +16,11 @@ import sqlalchemy as sa
 from ledger.cli import main
 from ledger.entry import EntryDraft
 from ledger.keys import load_signer
-from ledger.note import Signer
-from ledger.store import LedgerStore, create_tables, fold_root, install_sqlite_locking
+from ledger.merkle import fold_root
+from ledger.note_keys import Signer
+from ledger.schema import create_tables
+from ledger.store import LedgerStore
+from ledger.transactions import install_sqlite_locking
 from ledger.verify import resume_walker, verify_database, walk_range
 
 ORIGIN = "elx.test/log"
