@@ -37,9 +37,15 @@ def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 
 def hash_password(password: str, n: int) -> str:
-    """A fresh random 16-byte salt and scrypt(N=n, r=8, p=1) in the stored form above."""
+    """A fresh random 16-byte salt and scrypt(N=n, r=8, p=1) in the stored form above.
+
+    NUL is refused: scrypt's PBKDF2-HMAC zero-pads its key, so "pw" and "pw\\0" would hash
+    alike (the API's text fields already reject control characters).
+    """
     if n < 2 or n & (n - 1):
         raise ValueError("scrypt N must be a power of two greater than 1")
+    if "\0" in password:
+        raise ValueError("passwords cannot contain NUL")
     salt = os.urandom(16)
     digest = _derive(password, salt, n, _R, _P)
     b64 = base64.b64encode
@@ -48,6 +54,8 @@ def hash_password(password: str, n: int) -> str:
 
 def verify_password(password: str, stored: str) -> bool:
     """True when ``password`` matches ``stored``; False for any malformed stored value."""
+    if "\0" in password:
+        return False
     try:
         scheme, log_n, r, p, salt_b64, digest_b64 = stored.split("$")
         cost, block, par = int(log_n), int(r), int(p)

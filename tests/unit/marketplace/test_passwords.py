@@ -25,7 +25,8 @@ RFC7914_V1 = bytes.fromhex(
 )
 
 FAST_N = 2**4
-texts = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=64)
+texts = st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\0"),
+                max_size=64)
 
 
 def stored(log_n: int, r: int, p: int, salt: bytes, digest: bytes) -> str:
@@ -131,3 +132,12 @@ def test_weak_passwords_are_named(password: str, email: str) -> None:
 ])
 def test_reasonable_passwords_pass(password: str, email: str) -> None:
     assert weakness(password, email) is None
+
+
+def test_nul_is_refused_because_hmac_zero_padding_would_equate_pw_and_pw_nul() -> None:
+    """RFC 2104 pads the key with zeros: without this rule "" and "\\0" would verify alike."""
+    row = hash_password("a long passphrase", FAST_N)
+    with pytest.raises(ValueError):
+        hash_password("a long passphrase\0", FAST_N)
+    assert not verify_password("a long passphrase\0", row)
+    assert verify_password("a long passphrase", row)

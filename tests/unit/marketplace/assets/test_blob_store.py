@@ -198,3 +198,30 @@ def test_local_concurrent_publishers_exactly_one_creates(tmp_path: Path) -> None
         t.join()
     assert sorted(results) == [False, False, False, True]
     assert store.local_path(_sha(b"same bytes")).read_bytes() == b"same bytes"
+
+
+def test_large_chunks_from_a_reused_buffer_are_stored_as_they_were(store: BlobStore) -> None:
+    # A view into a buffer the caller overwrites after write() returns must be stored as it was
+    # when written (a writer that stages later, e.g. on another thread, has to copy it).
+    buffer = bytearray(256 << 10)
+    expected = b""
+    with store.writer(4 << 20) as w:
+        for fill in range(6):
+            buffer[:] = bytes([fill]) * len(buffer)
+            w.write(memoryview(buffer))
+            expected += bytes(buffer)
+            if fill == 2:
+                assert w.staged_path().read_bytes() == expected  # every queued write landed
+        ref = w.commit()
+    assert ref == BlobRef(_sha(expected), len(expected))
+    with store.open(ref.sha256) as f:
+        assert f.read() == expected
+
+
+def test_local_abort_after_large_writes_leaves_no_temp_files(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    with pytest.raises(RuntimeError), store.writer(8 << 20) as w:
+        for _ in range(8):
+            w.write(b"x" * (512 << 10))
+        raise RuntimeError("client went away")
+    assert list(store.tmp_dir.iterdir()) == [] and list(store.digests()) == []

@@ -13,7 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from marketplace.assets.encoding import BOM
 from marketplace.assets.ingest import Column, IngestedFile, ingest, schema_digest
+from marketplace.assets.receive import pump
 from marketplace.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from marketplace.storage import BlobStore, LocalBlobStore, MemoryBlobStore
 
@@ -283,3 +285,102 @@ def test_any_chinese_text_in_any_chunking_normalises_exactly(
     result = run(store, body, stream=ShortReads(body, seed), declared_encoding=codec)
     assert blob(store, result.normalized_sha256) == text.encode("utf-8")
     assert result.row_count == len(cells)
+
+
+# Far beyond the first chunks, and in any column: DuckDB's strict count(*) checks the UTF-8 of the
+# first column only (checked with duckdb 2.0), so ingest must not rely on it to find these bytes.
+FAR = 3 << 20
+
+
+def _far_body(tail: bytes, column: int = 1, name: str = "名") -> tuple[bytes, int, int]:
+    """A UTF-8 CSV whose row after FAR bytes has ``tail`` in ``column``: body, offset, line."""
+    rows = "".join(f"{i},{name}{i},{i}.5\n" for i in range(FAR // 16))
+    head = (f"id,{name},amount\n" + rows).encode()
+    assert len(head) > FAR
+    fields = [b"7", b"x", b"1.5"]
+    fields[column] += tail
+    body = head + b",".join(fields) + b"\n" + rows[:2000].rsplit("\n", 1)[0].encode() + b"\n"
+    offset = len(head) + sum(len(f) + 1 for f in fields[:column]) + len(fields[column]) - len(tail)
+    return body, offset, head.count(b"\n") + 1
+
+
+@pytest.mark.parametrize("column", [0, 1, 2])
+def test_far_invalid_utf8_declared_utf8_names_its_line_and_byte(store: BlobStore,
+                                                               column: int) -> None:
+    body, offset, line = _far_body("张三".encode("gbk"), column)
+    with pytest.raises(ValidationFailed) as info:
+        run(store, body, declared_encoding="utf-8", max_bytes=len(body))
+    assert info.value.extra == {"line": line, "offset": offset}
+    assert f"Line {line}" in info.value.detail and "UTF-8" in info.value.detail
+    nothing_left(store)
+
+
+def test_far_gbk_bytes_undeclared_are_detected_as_gbk(store: BlobStore) -> None:
+    body, _, _ = _far_body("张三".encode("gbk"), 1, name="n")  # ASCII, then GBK at 3 MiB
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    result = run(store, body, filename="t.csv", max_bytes=len(body))
+    assert (result.encoding, result.encoding_source) == ("gbk", "detected")
+    assert blob(store, result.normalized_sha256) == body.decode("gbk").encode("utf-8")
+    assert blob(store, result.sha256) == body
+    assert result.row_count == body.count(b"\n") - 1
+
+
+def test_far_bytes_in_no_supported_encoding_are_422(store: BlobStore) -> None:
+    body, offset, line = _far_body(b"\xff", 2, name="n")  # 0xFF: not GBK, not GB18030
+    with pytest.raises(ValidationFailed) as info:
+        run(store, body, max_bytes=len(body))
+    assert info.value.extra == {"line": line, "offset": offset}
+    nothing_left(store)
+
+
+def test_far_invalid_utf8_after_a_bom_is_422(store: BlobStore) -> None:
+    body, offset, line = _far_body(b"\xe5\x90", 1)
+    with pytest.raises(ValidationFailed) as info:
+        run(store, BOM + body, max_bytes=len(body) + 3)
+    assert info.value.extra == {"line": line, "offset": offset + 3}
+    nothing_left(store)
+
+
+def test_far_invalid_utf8_in_json_lines_is_422(store: BlobStore) -> None:
+    lines = b"".join(b'{"id": %d, "name": "\xe5\x90\x8d"}\n' % i for i in range(FAR // 28))
+    body = lines + b'{"id": 1, "name": "\xff"}\n'
+    with pytest.raises(ValidationFailed) as info:
+        run(store, body, fmt="jsonl", max_bytes=len(body))
+    assert info.value.extra == {"line": lines.count(b"\n") + 1, "offset": body.index(b"\xff")}
+    nothing_left(store)
+
+
+def test_a_far_structural_error_in_valid_utf8_is_reported_as_is(store: BlobStore) -> None:
+    body, _, line = _far_body(b",extra", 2)  # valid UTF-8: DuckDB's own error stands
+    with pytest.raises(ValidationFailed) as info:
+        run(store, body, max_bytes=len(body))
+    assert info.value.extra == {"line": line} and "4 fields" in info.value.detail
+    nothing_left(store)
+
+
+def test_a_large_valid_utf8_file_is_not_copied(store: BlobStore) -> None:
+    body, _, _ = _far_body("名".encode(), 1)
+    result = run(store, body, max_bytes=len(body))
+    assert (result.encoding, result.normalized_sha256) == ("utf-8", result.sha256)
+    assert result.sha256 == hashlib.sha256(body).hexdigest()
+    assert blob(store, result.sha256) == body
+
+
+def test_pump_checks_and_stores_every_chunk_in_order(store: BlobStore) -> None:
+    data = bytes(range(256)) * 20_000  # ~5 MiB: several 1 MiB chunks, cut by short reads
+    seen: list[bytes] = []
+    with store.writer(len(data)) as w:
+        size = pump(ShortReads(data[100:], seed=3), w, head=data[:100], max_bytes=len(data),
+                    check=seen.append)
+        ref = w.commit()
+    assert size == len(data) and b"".join(seen) == data
+    assert ref.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_pump_reraises_an_error_of_the_check(store: BlobStore) -> None:
+    def check(chunk: bytes) -> None:
+        raise ValueError("bad chunk")
+
+    with pytest.raises(ValueError, match="bad chunk"), store.writer(1 << 20) as w:
+        pump(io.BytesIO(b"b" * 1000), w, head=b"a" * 10, max_bytes=1 << 20, check=check)

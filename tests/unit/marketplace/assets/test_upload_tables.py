@@ -159,3 +159,11 @@ def test_engine_can_read_only_the_file_it_was_opened_for(tmp_path: Path) -> None
             con.execute("SELECT * FROM read_csv(?)", [str(other)]).fetchall()
         with pytest.raises(duckdb.Error):
             con.execute("SET enable_external_access = true")
+
+
+def test_csv_valid_utf8_edge_characters_are_accepted(tmp_path: Path) -> None:
+    # The strict pass must not reject what Python's decoder accepts: U+10FFFF, noncharacters,
+    # a private-use character, U+FEFF inside a value.
+    odd = "\U0010ffff\ufffe\ue000\ufeff"
+    body = "id,name,price,day,flag\n" + _rows(SAMPLE + 10) + f"9,{odd},1.5,2024-01-01,{odd}\n"
+    assert _inspect(_write(tmp_path, "t.csv", body)).row_count == SAMPLE + 11
