@@ -38,13 +38,20 @@ class PublishedKey:
 
 
 def parse_published(rows: Iterable[tuple[str, str]]) -> list[PublishedKey]:
-    """Published (vkey, role) pairs as verifier keys; a malformed one is a :class:`LogError`."""
+    """Published (vkey, role) pairs as verifier keys; a malformed one is a :class:`LogError`.
+
+    A published key must be in its canonical spelling (lowercase hex key ID): the verifier
+    accepts either case, but a stored key whose text changed is tampering all the same.
+    """
     out = []
     for vkey, role in rows:
         try:
-            out.append(PublishedKey(Verifier.from_vkey(vkey), role))
+            verifier = Verifier.from_vkey(vkey)
         except ValueError as exc:
             raise LogError(None, f"published key {vkey!r:.80}: {exc}") from None
+        if verifier.vkey != vkey:
+            raise LogError(None, f"published key {vkey!r:.80} is not in canonical form")
+        out.append(PublishedKey(verifier, role))
     return out
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,9 @@ from ledger.verify import verify_database
 from ledger.walker import LogError
 
 ORIGIN = "elx.test/log"
-LOG, WITNESS = Signer.generate(ORIGIN), Signer.generate("witness.test")
+# A fixed log key (its ID e9f26867 has hex letters, which one test respells), a random witness.
+LOG = Signer(ORIGIN, Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+WITNESS = Signer.generate("witness.test")
 BATCHES = [10, 1, 1, 1, 20, 1, 1, 1, 1]  # 37 entries; checkpoints at 10-13 and 33-37
 SIZE = sum(BATCHES)
 
@@ -248,6 +251,19 @@ def test_any_changed_byte_in_an_export_is_found(export_bytes: bytes, pick: int, 
     raw[positions[pick % len(positions)]] ^= xor
     with pytest.raises(LogError):
         verify_export(_export_lines(bytes(raw)), [LOG.verifier])
+
+
+def test_a_published_key_respelled_in_uppercase_hex_is_found(export_bytes: bytes) -> None:
+    """Found by hypothesis: the key ID parses in either case, so only a canonical-form check
+    notices that the published key's text was changed."""
+    lines = _export_lines(export_bytes)
+    key_line = next(i for i, line in enumerate(lines) if b'"type":"key"' in line)
+    name, _, rest = lines[key_line].partition(b"+")
+    key_id, _, tail = rest.partition(b"+")
+    assert key_id != key_id.upper()
+    lines[key_line] = name + b"+" + key_id.upper() + b"+" + tail
+    with pytest.raises(LogError, match="canonical"):
+        verify_export(lines, [LOG.verifier])
 
 
 @pytest.mark.parametrize(
