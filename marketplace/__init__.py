@@ -64,10 +64,11 @@ def _absolute_sqlite(url: str) -> str:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.assets.views import bp as assets_bp
+    from marketplace.elements.views import bp as elements_bp
     from marketplace.health import bp as health_bp
     from marketplace.ledger_api.views import bp as ledger_bp
 
-    for bp in (health_bp, accounts_bp, assets_bp, ledger_bp):
+    for bp in (health_bp, accounts_bp, assets_bp, elements_bp, ledger_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 
@@ -78,6 +79,35 @@ def _register_services(app: Flask) -> None:
     blob_dir = app.config["BLOB_DIR"] or str(Path(app.config["VAR_DIR"]) / "blobs")
     app.extensions["elx.blobs"] = LocalBlobStore(Path(blob_dir))
     init_ledger(app)
+    _register_jobs(app)
+
+
+def _register_jobs(app: Flask) -> None:
+    """Job handlers; with ``WORKER_THREADS`` > 0 the first request recovers jobs of dead
+    workers and starts the worker threads (CLI commands such as ``db upgrade`` start none;
+    tests set 0 and call ``run_pending``)."""
+    import threading
+
+    from marketplace.elements import handler
+    from marketplace.elements.services import JOB_KIND
+    from marketplace.jobs.services import recover
+    from marketplace.jobs.worker import Worker, register_handler
+
+    register_handler(app, JOB_KIND, handler.build)
+    app.extensions["elx.job_cleanup"] = {JOB_KIND: handler.cleanup}
+    threads = int(app.config["WORKER_THREADS"])
+    if threads <= 0:
+        return
+    lock = threading.Lock()
+
+    def start_worker() -> None:
+        with lock:
+            if "elx.worker" in app.extensions:
+                return
+            recover(app.config["JOB_STALE_SECONDS"], app.extensions["elx.job_cleanup"])
+            app.extensions["elx.worker"] = Worker(app, threads).start()
+
+    app.before_request(start_worker)
 
 
 def _register_commands(app: Flask) -> None:

@@ -80,6 +80,13 @@ RULES: dict[str, Rule] = {
     "asset.read": Rule(_asset_reader, hide=True),
     "asset.version.create": Rule(_asset_writer),
     "asset.certificate.read": Rule(_asset_reader, hide=True),
+    "element.lookup": Rule(_anyone),
+    "element.create": Rule(_merchant_of),
+    "element.input.use": Rule(_asset_writer),
+    "element.version.create": Rule(_asset_writer),
+    "element.read": Rule(_asset_reader, hide=True),
+    "job.read": Rule(_asset_reader, hide=True),
+    "job.cancel": Rule(_asset_writer),
 }
 
 #: Actions that need no credentials at all (views marked with :func:`public`).

@@ -82,6 +82,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         "VAR_DIR": str(tmp_path / "var"),
         "SCRYPT_N": 2**10,
         "MAX_UPLOAD_BYTES": 4 << 20,
+        "WORKER_THREADS": 0,
         "LEDGER_ORIGIN": "test.elx.example/ledger",
         "LEDGER_KEY_NAME": "test.elx.example/ledger",
     }

@@ -99,6 +99,22 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, int], Builder]] = {
         lambda w, r: {"path": {"asset_id": w.asset_id}, **_csv()}),
     ("GET", "/api/v1/assets/<asset_id>/certificate"): (ASSET_READ, lambda w, r: {
         "path": {"asset_id": w.asset_id}}),
+    ("POST", "/api/v1/elements"): (
+        _only({"merchant": 201, "member": 201}, 403),
+        lambda w, r: {"json": {"spec": _spec(w)}}),
+    ("GET", "/api/v1/jobs/<job_id>"): (ASSET_READ, lambda w, r: {
+        "path": {"job_id": _job(w, fresh=False)}}),
+    ("POST", "/api/v1/jobs/<job_id>/cancel"): (
+        _only({"merchant": 200, "member": 200}, 403, hidden=OUTSIDERS_OF_A),
+        lambda w, r: {"path": {"job_id": _job(w, fresh=True)}}),
+    ("GET", "/api/v1/elements/<element_id>"): (ASSET_READ, lambda w, r: {
+        "path": {"element_id": _element(w)}}),
+    ("GET", "/api/v1/elements/<element_id>/versions"): (ASSET_READ, lambda w, r: {
+        "path": {"element_id": _element(w)}}),
+    ("GET", "/api/v1/elements/<element_id>/quality"): (ASSET_READ, lambda w, r: {
+        "path": {"element_id": _element(w)}}),
+    ("GET", "/api/v1/elements/<element_id>/sample"): (ASSET_READ, lambda w, r: {
+        "path": {"element_id": _element(w)}}),
     ("GET", "/api/v1/ledger/checkpoint"): (_all(200), lambda w, r: {}),
     ("GET", "/api/v1/ledger/entries/<int:index>"): (_all(200), lambda w, r: {
         "path": {"index": 0}}),
@@ -117,6 +133,34 @@ def _fresh_refresh(world: World) -> str:
     tokens = world.ok("POST", "/auth/token", json={
         "email": world["outsider"].email, "password": "correct horse battery staple"})
     return tokens["refresh_token"]
+
+
+def _spec(world: World) -> dict[str, Any]:
+    """The smallest pipeline: the uploaded version as it is."""
+    return {"format": "elx-pipeline/v1", "steps": [], "element": {"title": "企业注册资本"},
+            "inputs": [{"alias": "t", "version_id": world.version_id}]}  # type: ignore[attr-defined]
+
+
+def _job(world: World, fresh: bool) -> str:
+    """A queued build job of org A (a new one per call when the call may change it)."""
+    if fresh or not hasattr(world, "job_id"):
+        job = world.ok("POST", "/elements", world["merchant"], json={"spec": _spec(world)},
+                       status=201)
+        world.job_id = job["id"]  # type: ignore[attr-defined]
+    return world.job_id  # type: ignore[attr-defined]
+
+
+def _element(world: World) -> str:
+    """An element of org A, built once per test by running its job."""
+    if not hasattr(world, "element_id"):
+        from marketplace.jobs.worker import run_pending
+
+        job_id = _job(world, fresh=True)
+        run_pending(world.app)
+        job = world.ok("GET", f"/jobs/{job_id}", world["merchant"])
+        assert job["state"] == "succeeded", job["error"]
+        world.element_id = job["result"]["element_id"]  # type: ignore[attr-defined]
+    return world.element_id  # type: ignore[attr-defined]
 
 
 def _routes(app: Any) -> set[tuple[str, str]]:
@@ -144,7 +188,8 @@ def _prepare(world: World) -> None:
     merchant = world["merchant"]
     asset = world.ok("POST", "/assets", merchant, json=ASSET, status=201)
     world.asset_id = asset["id"]  # type: ignore[attr-defined]
-    world.ok("POST", f"/assets/{asset['id']}/versions", merchant, status=201, **_csv())
+    version = world.ok("POST", f"/assets/{asset['id']}/versions", merchant, status=201, **_csv())
+    world.version_id = version["id"]  # type: ignore[attr-defined]
     buyer = world["buyer"]
     key = world.ok("POST", "/api-keys", buyer, json={"org_id": buyer.org_id, "name": "prog"},
                    status=201)

@@ -26,6 +26,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder, TestResponse
 
 from marketplace.authz import PUBLIC_ACTIONS, RULES
+from tests.api.test_elements import exercise_routes as exercise_elements
 from tests.api.world import ASSET, World, build_world
 from tests.openapi_validation import PREFIX, SPEC_PATH, ValidatingClient, install, validate
 
@@ -265,6 +266,7 @@ def test_round_trip_validates_every_response(app_factory: Any, backend: str,
     _identity(world)
     size = _ledger(world, v1["ledger_index"])
     _errors(world, base, size)
+    exercise_elements(world)
 
     checked = world.client.checked
     succeeded = {op for op, status in checked if 200 <= status < 300}
