@@ -64,13 +64,17 @@ def _failure_offset(err: UnicodeDecodeError, chunk_start: int, chunk_len: int) -
 class Utf8Scan:
     """Streaming checks over the raw upload: UTF-8 BOM, first NUL byte, first invalid UTF-8 byte."""
 
-    def __init__(self) -> None:
+    def __init__(self, decode_limit: int | None = None) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._offset = 0
         self._start = b""
         self.has_bom = False
         self.nul_at: int | None = None
         self.invalid_at: int | None = None
+        # Bytes decoded so far; with ``decode_limit`` set, decoding stops there and
+        # :meth:`complete_from` decodes the rest later (NUL and BOM checks always see it all).
+        self.decode_limit = decode_limit
+        self.decoded = 0
 
     def feed(self, chunk: bytes) -> None:
         """Check the next chunk (any size; multi-byte characters may straddle chunks)."""
@@ -79,16 +83,39 @@ class Utf8Scan:
             self.has_bom = self._start == BOM
         if self.nul_at is None and b"\x00" in chunk:
             self.nul_at = self._offset + chunk.index(b"\x00")
-        if self.invalid_at is None and not (chunk.isascii() and not self._decoder.getstate()[0]):
-            view = memoryview(chunk)
-            for start in range(0, len(chunk), _SLICE):
-                piece = view[start:start + _SLICE]
-                try:
-                    self._decoder.decode(piece)
-                except UnicodeDecodeError as err:
-                    self.invalid_at = _failure_offset(err, self._offset + start, len(piece))
-                    break
+        if self.decoded == self._offset:  # not deferred yet
+            take = len(chunk)
+            if self.decode_limit is not None:
+                take = max(0, min(take, self.decode_limit - self._offset))
+            self._decode(chunk[:take] if take < len(chunk) else chunk, self._offset)
+            self.decoded += take
         self._offset += len(chunk)
+
+    def _decode(self, chunk: bytes, at: int) -> None:
+        if self.invalid_at is not None or (chunk.isascii() and not self._decoder.getstate()[0]):
+            return
+        view = memoryview(chunk)
+        for start in range(0, len(chunk), _SLICE):
+            piece = view[start:start + _SLICE]
+            try:
+                self._decoder.decode(piece)
+            except UnicodeDecodeError as err:
+                self.invalid_at = _failure_offset(err, at + start, len(piece))
+                return
+
+    @property
+    def deferred(self) -> bool:
+        """True while bytes past ``decode_limit`` await :meth:`complete_from`."""
+        return self.invalid_at is None and self.decoded < self._offset
+
+    def complete_from(self, src: BinaryIO) -> None:
+        """Decode the deferred rest from ``src`` (the stored upload), then :meth:`finish`."""
+        src.seek(self.decoded)
+        while self.invalid_at is None and (chunk := src.read(CHUNK)):
+            self._decode(chunk, self.decoded)
+            self.decoded += len(chunk)
+        self.decoded = self._offset
+        self.finish()
 
     def finish(self) -> None:
         """End of input: a multi-byte sequence cut off by EOF is invalid."""

@@ -14,6 +14,7 @@ they were already stored (content addressing: another version may share them).
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +26,14 @@ from marketplace.assets.facts import Column, TableFacts, invalid
 from marketplace.assets.formats import resolve_format
 from marketplace.assets.receive import Committer, Readable, pump, read_head, too_large
 from marketplace.assets.tabular import inspect_table
-from marketplace.errors import UnsupportedMediaType
+from marketplace.errors import DomainError, UnsupportedMediaType
 from marketplace.storage import BlobRef, BlobStore, BlobWriter
 
-__all__ = ["Column", "IngestedFile", "ingest", "schema_digest"]
+__all__ = ["SPECULATE_AFTER", "Column", "IngestedFile", "ingest", "schema_digest"]
+
+#: Bytes of a possibly-UTF-8 CSV decoded while it streams in; the rest is decoded on a thread
+#: while DuckDB reads the stored copy (DuckDB alone misses invalid UTF-8 past column 1).
+SPECULATE_AFTER = 4 << 20
 
 _NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
 
@@ -77,6 +82,7 @@ class _Attempt:
 
     def __post_init__(self) -> None:
         self.created: list[str] = []
+        self._speculated: BlobRef | None = None  # the original, stored while speculating
 
     def run(self, stream: Readable, fmt: str | None, declared: str | None,
             filename: str | None, expected_size: int | None) -> IngestedFile:
@@ -89,27 +95,75 @@ class _Attempt:
         declared_name = None if kind == "parquet" or not declared else canonical_encoding(declared)
         if kind == "jsonl" and declared_name not in (None, "utf-8", "utf-8-sig"):
             raise UnsupportedMediaType("JSON Lines must be UTF-8 (RFC 8259 §8.1).")
-        scan = None if kind == "parquet" else Utf8Scan()
+        # A body that may be plain UTF-8 is decoded only up to SPECULATE_AFTER while it
+        # streams in; the rest is checked on a thread while DuckDB reads the stored copy.
+        may_be_utf8 = kind == "csv" and declared_name in (None, "utf-8")
+        scan = None if kind == "parquet" else Utf8Scan(SPECULATE_AFTER if may_be_utf8 else None)
         with self.store.writer(self.max_bytes) as original:
             size = pump(stream, original, head=head, max_bytes=self.max_bytes,
                         expected_size=expected_size, check=scan.feed if scan else None)
             if scan is None:
                 ref, facts = self._publish(original, kind)
                 return _result(ref, size, kind, None, None, ref.sha256, facts)
-            scan.finish()
             staged = original.staged_path()
             if scan.nul_at is not None:
                 raise _at(staged, scan.nul_at, "{where} contains a NUL byte: this is not text.")
+            if scan.deferred and not scan.has_bom:
+                source = "detected" if declared_name is None else "declared"
+                settled = self._speculate(original, staged, scan, size, kind, source)
+                if settled is not None:
+                    return settled
+                staged = self.store.local_path(self._speculated.sha256)
+            elif scan.deferred:  # a BOM: it is transcoded anyway, so check it all now
+                with staged.open("rb") as src:
+                    scan.complete_from(src)
+            else:
+                scan.finish()
             candidates, source = _candidates(scan, declared_name, staged, kind)
             if candidates == ["utf-8"]:
                 ref, facts = self._publish(original, kind)
                 return _result(ref, size, kind, "utf-8", source, ref.sha256, facts)
+            if self._speculated is not None:  # the original is stored already
+                encoding, normal, facts = self._normalise(staged, candidates, source, kind)
+                return _result(self._speculated, size, kind, encoding, source, normal.sha256,
+                               facts)
             committing = Committer(original, self.created)
             try:
                 encoding, normal, facts = self._normalise(staged, candidates, source, kind)
             finally:
                 ref = committing.wait()
             return _result(ref, size, kind, encoding, source, normal.sha256, facts)
+
+    def _speculate(self, original: BlobWriter, staged: Path, scan: Utf8Scan, size: int,
+                   kind: str, source: str) -> IngestedFile | None:
+        """Store and inspect the body as UTF-8 while a thread decodes the deferred rest.
+
+        Returns the result when the rest is valid UTF-8. Otherwise returns None with the
+        original stored (``self._speculated``) and ``scan`` saying where it stops being UTF-8,
+        so the caller goes on exactly as if the whole body had been decoded as it streamed in.
+        """
+        with staged.open("rb") as src:  # opened before the commit moves the staged file
+            checker = threading.Thread(target=scan.complete_from, args=(src,),
+                                       name="utf8-check", daemon=True)
+            checker.start()
+            committing = Committer(original, self.created)
+            facts: TableFacts | None = None
+            failure: DomainError | None = None
+            try:
+                facts = inspect_table(staged, kind, memory_limit=self.memory_limit,
+                                      threads=self.threads)
+            except DomainError as err:
+                failure = err
+            finally:
+                ref = committing.wait()
+                checker.join()
+        self._speculated = ref
+        if scan.invalid_at is not None:
+            return None  # not UTF-8 after all: DuckDB's verdict on it does not matter
+        if failure is not None:
+            raise failure  # a real problem of a UTF-8 file (ragged rows, …)
+        assert facts is not None
+        return _result(ref, size, kind, "utf-8", source, ref.sha256, facts)
 
     def _publish(self, writer: BlobWriter, kind: str) -> tuple[BlobRef, TableFacts]:
         staged = writer.staged_path()
