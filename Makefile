@@ -34,7 +34,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger_bench.py
-	$(BIN)/python bench/upload_bench.py
+	$(BIN)/python bench/upload_bench.py --via route
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
