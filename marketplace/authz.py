@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from marketplace.accounts.models import MERCHANT_KINDS, OrgKind, OrgStatus, Role
 from marketplace.auth import Principal
-from marketplace.errors import Forbidden, NotFound, Unauthorized
+from marketplace.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 Check = Callable[[Principal, Any], bool]
@@ -126,6 +126,20 @@ def public(name: str) -> Callable[[F], F]:
     if name not in PUBLIC_ACTIONS:
         raise KeyError(f"{name!r} is not a public action")
     return action(name)
+
+
+def acting_merchant_org(principal: Principal | None, requested: str | None) -> str:
+    """The merchant organisation a request acts for: the one named, else the caller's only
+    approved one (403 if none, 422 if several). Authorisation of that choice comes after."""
+    if principal is None or requested is not None:
+        return requested or ""
+    orgs = principal.approved_orgs(*MERCHANT_ROLES)
+    if not orgs:
+        raise Forbidden("You are not a member of an approved merchant organisation.")
+    if len(orgs) > 1:
+        raise ValidationFailed(errors={"owner_org_id": [
+            "Required: you act for several merchant organisations."]})
+    return orgs[0]
 
 
 def merchant_kind(kind: OrgKind) -> bool:

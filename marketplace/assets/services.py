@@ -17,10 +17,10 @@ from marketplace.assets.ingest import IngestedFile, ingest
 from marketplace.assets.models import Asset, AssetVersion
 from marketplace.assets.uploads import Upload
 from marketplace.auth import Principal
-from marketplace.authz import MERCHANT_ROLES, authorize
+from marketplace.authz import acting_merchant_org, authorize
 from marketplace.clock import utcnow
 from marketplace.db import db
-from marketplace.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.errors import NotFound
 from marketplace.http import decode_cursor, encode_cursor
 from marketplace.ids import new_id
 from marketplace.ledger_api import services as ledger
@@ -29,20 +29,9 @@ VERSION_REGISTERED = "asset.version.registered"
 ASSET_REGISTERED = "asset.registered"
 
 
-def _owner_org(principal: Principal | None, requested: str | None) -> str:
-    if principal is None or requested is not None:
-        return requested or ""
-    orgs = principal.approved_orgs(*MERCHANT_ROLES)
-    if not orgs:
-        raise Forbidden("You are not a member of an approved merchant organisation.")
-    if len(orgs) > 1:
-        raise ValidationFailed(errors={"owner_org_id": [
-            "Required: you act for several merchant organisations."]})
-    return orgs[0]
-
 
 def create_asset(principal: Principal | None, data: dict[str, Any]) -> Asset:
-    org_id = _owner_org(principal, data.pop("owner_org_id", None))
+    org_id = acting_merchant_org(principal, data.pop("owner_org_id", None))
     p = authorize(principal, "asset.create", org_id)
     coverage = data.pop("time_coverage", None) or {}
     asset = Asset(id=new_id("ast"), owner_org_id=org_id, created_by=p.user_id,

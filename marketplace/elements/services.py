@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from marketplace.assets.models import Asset, AssetVersion
 from marketplace.auth import Principal
-from marketplace.authz import MERCHANT_ROLES, authorize
+from marketplace.authz import acting_merchant_org, authorize
 from marketplace.db import db
 from marketplace.elements.models import Element, ElementVersion
-from marketplace.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Forbidden, NotFound
 from marketplace.ids import new_id
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job
@@ -25,17 +25,6 @@ from marketplace.pipeline.spec import load_spec
 
 JOB_KIND = "element.build"
 
-
-def _acting_org(p: Principal, requested: str | None) -> str:
-    if requested is not None:
-        return requested
-    orgs = p.approved_orgs(*MERCHANT_ROLES)
-    if not orgs:
-        raise Forbidden("You are not a member of an approved merchant organisation.")
-    if len(orgs) > 1:
-        raise ValidationFailed(errors={"owner_org_id": [
-            "Required: you act for several merchant organisations."]})
-    return orgs[0]
 
 
 def _input_columns(p: Principal, spec: dict[str, Any], org_id: str) -> dict[str, Any]:
@@ -70,7 +59,7 @@ def submit(principal: Principal | None, data: dict[str, Any]) -> Job:
         authorize(p, "element.version.create", element)
         org_id = element.owner_org_id
     else:
-        org_id = _acting_org(p, data.get("owner_org_id"))
+        org_id = acting_merchant_org(p, data.get("owner_org_id"))
         authorize(p, "element.create", org_id)
     spec = data["spec"]
     load_spec(spec, _input_columns(p, spec, org_id))
