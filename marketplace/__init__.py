@@ -67,8 +67,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.elements.views import bp as elements_bp
     from marketplace.health import bp as health_bp
     from marketplace.ledger_api.views import bp as ledger_bp
+    from marketplace.listings.views import bp as listings_bp
+    from marketplace.orders.views import bp as orders_bp
+    from marketplace.valuations.views import bp as valuations_bp
 
-    for bp in (health_bp, accounts_bp, assets_bp, elements_bp, ledger_bp):
+    for bp in (health_bp, accounts_bp, assets_bp, elements_bp, ledger_bp, valuations_bp,
+               listings_bp, orders_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 

@@ -87,6 +87,12 @@ RULES: dict[str, Rule] = {
     "element.read": Rule(_asset_reader, hide=True),
     "job.read": Rule(_asset_reader, hide=True),
     "job.cancel": Rule(_asset_writer),
+    # --- valuations (issue 5) ---
+    # --- end valuations ---
+    # --- listings and catalog (issue 5) ---
+    # --- end listings ---
+    # --- orders and licenses (issue 5) ---
+    # --- end orders ---
 }
 
 #: Actions that need no credentials at all (views marked with :func:`public`).

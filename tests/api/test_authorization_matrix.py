@@ -126,6 +126,12 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, int], Builder]] = {
         "query": "first=1&second=2"}),
     ("GET", "/api/v1/ledger/public-keys"): (_all(200), lambda w, r: {}),
     ("GET", "/api/v1/ledger/export"): (_all(200), lambda w, r: {}),
+    # --- valuations (issue 5) ---
+    # --- end valuations ---
+    # --- listings and catalog (issue 5) ---
+    # --- end listings ---
+    # --- orders and licenses (issue 5) ---
+    # --- end orders ---
 }
 
 

@@ -1,0 +1,1 @@
+"""Listings (issue 5)."""

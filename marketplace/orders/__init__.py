@@ -1,0 +1,1 @@
+"""Orders (issue 5)."""

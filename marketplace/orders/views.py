@@ -1,0 +1,7 @@
+"""Orders routes (issue 5); documented in openapi.yaml."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)

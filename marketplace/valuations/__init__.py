@@ -1,0 +1,1 @@
+"""Valuations (issue 5)."""

@@ -1,0 +1,7 @@
+"""Valuations routes (issue 5); documented in openapi.yaml."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("valuations", __name__)
