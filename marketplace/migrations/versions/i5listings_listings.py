@@ -6,10 +6,10 @@ Revises: i5valuations
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import marketplace.db  # noqa: F401
+import marketplace.db
 
 revision = 'i5listings'
 down_revision = 'i5valuations'

@@ -6,10 +6,10 @@ Revises: 63d722ceddad
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import marketplace.db  # noqa: F401
+import marketplace.db
 
 revision = 'i5valuations'
 down_revision = '63d722ceddad'
