@@ -40,5 +40,8 @@ def register(app: Flask) -> None:
         for line in summary:
             click.echo(line)
 
+    from marketplace.elements.cli import register as register_elements
+
+    register_elements(app)
     app.cli.add_command(db_group)
     app.cli.add_command(demo_group)

@@ -45,12 +45,15 @@ def _move(job_id: str, frm: JobState, to: JobState, **values: Any) -> bool:
     return result.rowcount == 1
 
 
-def claim(worker_id: str, kinds: list[str]) -> Job | None:
-    """Take the oldest queued job of ``kinds`` and mark it running; None when there is none."""
+def claim(worker_id: str, kinds: list[str], job_id: str | None = None) -> Job | None:
+    """Take the oldest queued job of ``kinds`` (or exactly ``job_id``) and mark it running;
+    None when there is none."""
     now = utcnow()
+    query = select(Job).where(Job.state == JobState.queued, Job.kind.in_(kinds))
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
     job = db.session.scalar(
-        select(Job).where(Job.state == JobState.queued, Job.kind.in_(kinds))
-        .order_by(Job.created_at, Job.id).limit(1).with_for_update(skip_locked=True))
+        query.order_by(Job.created_at, Job.id).limit(1).with_for_update(skip_locked=True))
     if job is None:
         db.session.rollback()
         return None

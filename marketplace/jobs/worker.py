@@ -49,11 +49,12 @@ def register_handler(app: Flask, kind: str, handler: Handler) -> None:
     handlers(app)[kind] = handler
 
 
-def run_one(app: Flask, worker_id: str) -> str | None:
-    """Claim and run one job; returns its id, or None when the queue is empty."""
+def run_one(app: Flask, worker_id: str, job_id: str | None = None) -> str | None:
+    """Claim and run one job (the oldest queued, or ``job_id``); returns its id, or None when
+    there was nothing to claim."""
     with app.app_context():
         table = handlers(app)
-        job: Job | None = services.claim(worker_id, sorted(table))
+        job: Job | None = services.claim(worker_id, sorted(table), job_id)
         if job is None:
             return None
         job_id = job.id
