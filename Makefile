@@ -33,8 +33,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/upload_bench.py --via route
+	$(BIN)/python bench/pipeline_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

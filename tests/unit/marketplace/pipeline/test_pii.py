@@ -248,3 +248,20 @@ def test_prefilter_runs_in_duckdb() -> None:
     ).fetchall()
     assert [hit for _, hit in rows] == [bool(re.search(PREFILTER, t)) for t, _ in rows]
     assert sum(hit for _, hit in rows) == 4
+
+
+@pytest.mark.parametrize("text", [
+    "41e5191b8d8d464fbb1f94cb76dd7953a22c22af35df7b620eb6da9913915cd2",  # keyed hash
+    "195****8435", "身份证号[resident_id]的户籍迁移问题", "韩**", "ab12345678901234567",
+])
+def test_prefilter_skips_hashes_masks_and_labels(text: str) -> None:
+    assert not scan_text(text)
+    assert not re.search(PREFILTER, text)
+
+
+@pytest.mark.parametrize("text", [
+    "Y15106005MA62TG6L1H", "联系电话:+86 138 1234 5678", "(028)81234567", "卡号6222 0212 3456 7890",
+    "13812345678", "tel 138-1234-5678",
+])
+def test_prefilter_passes_numbers_at_run_starts(text: str) -> None:
+    assert re.search(PREFILTER, text)
