@@ -114,5 +114,8 @@ def load_demo_world(rows: int = 2000) -> list[str]:
             buffer, f"{item.dataset}.csv", "csv", None))
         summary.append(f"asset {dataset.title}: {version.row_count} rows, {version.encoding} "
                        f"({version.encoding_source}), ledger #{version.ledger_index}")
+    from marketplace.demo_elements import load_demo_elements
+
+    summary += load_demo_elements()
     return summary or ["demo world already loaded"]
 
