@@ -66,7 +66,7 @@ def elx(csv: Path, work: Path) -> dict[str, float]:
     cols = [(c.name, c.type) for c in result.schema.columns]
     config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(work / "q")}
     t1 = time.perf_counter()
-    gate.quality(path, cols, config)
+    gate.quality(path, cols, config, result.row_count)
     t_quality = time.perf_counter() - t1
     t2 = time.perf_counter()
     pii = gate.scan_output(path, cols, config)

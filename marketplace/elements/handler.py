@@ -145,7 +145,7 @@ def _finish(ctx: JobContext, pipeline: ValidatedPipeline, versions: dict[str, As
     columns = [(c.name, c.type) for c in result.schema.columns]
     config = {"memory_limit": cfg["DUCKDB_MEMORY_LIMIT"], "temp_directory": str(work / "q")}
     ctx.report(result.row_count, result.row_count, "quality profile")
-    quality = gate.quality(path, columns, config)
+    quality = gate.quality(path, columns, config, result.row_count)
     ctx.report(result.row_count, result.row_count, "PII scan")
     pii = gate.scan_output(path, columns, config)
     gate.refuse_unlicensed(pii, pipeline.spec.element)
