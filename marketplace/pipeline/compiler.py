@@ -179,8 +179,9 @@ def compile_pipeline(pipeline: ValidatedPipeline, inputs: Mapping[str, InputTabl
         ctes.append((f"step_{i}", step.compile(source, schema, step_ctx)))
         source, schema = f"step_{i}", pipeline.schemas[i]
     columns = [col(c) for c in schema.names]
-    final = exp.select(*columns).from_(exp.to_table(source), copy=False).order_by(
-        *(exp.Ordered(this=c.copy()) for c in columns), copy=False)
+    final = exp.select(*columns).from_(exp.to_table(source), copy=False)
+    if not all(step.keeps_order for step in spec.steps):
+        final = final.order_by(*(exp.Ordered(this=c.copy()) for c in columns), copy=False)
     return CompiledPipeline(_with(ctes, final, copy=False), params, schema, tuple(plans))
 
 

@@ -51,6 +51,9 @@ class Step:
     required: ClassVar[tuple[str, ...]] = ()  # JSON keys besides "type"
     optional: ClassVar[tuple[str, ...]] = ()
     row_preserving: ClassVar[bool] = True  # one output row per input row, same order of rows
+    # Output rows in input order (a streaming projection or filter): when every step keeps
+    # order, the output needs no sort to be deterministic (see compiler.compile_pipeline).
+    keeps_order: ClassVar[bool] = True
     uses_secret: ClassVar[bool] = False
 
     @classmethod

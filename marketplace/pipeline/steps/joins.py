@@ -39,6 +39,7 @@ class Join(Step):
     type = "join"
     required, optional = ("input", "on"), ("how", "columns")
     row_preserving = False
+    keeps_order = False
     input: str
     on: tuple[tuple[str, str], ...]
     how: str = "inner"
@@ -104,6 +105,7 @@ class Aggregate(Step):
     type = "aggregate"
     required, optional = ("aggregations",), ("group_by",)
     row_preserving = False
+    keeps_order = False
     group_by: tuple[str, ...]
     aggregations: tuple[Aggregation, ...]
 

@@ -41,6 +41,7 @@ class KAnonymity(Step):
     type = "k_anonymity"
     optional = ("ladders", "max_suppression")
     row_preserving = False
+    keeps_order = False
     ladders: tuple[tuple[str, tuple[Generaliser, ...]], ...] = ()
     max_suppression: float = 0.0
 

@@ -61,6 +61,7 @@ class Dedupe(Step):
     type = "dedupe"
     optional = ("columns",)
     row_preserving = False
+    keeps_order = False
     columns: tuple[str, ...] = ()
 
     @classmethod
@@ -119,6 +120,7 @@ class Sample(Step):
     type = "sample"
     required, optional = ("seed",), ("fraction", "n")
     row_preserving = False
+    keeps_order = False
     seed: int
     fraction: float | None = None
     n: int | None = None

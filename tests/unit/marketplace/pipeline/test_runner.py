@@ -20,7 +20,12 @@ from marketplace.assets.ingest import ingest
 from marketplace.demo import generate, is_valid_resident_id, write_csv
 from marketplace.ids import looks_like_id
 from marketplace.pipeline.checksums import is_valid_bank_card
-from marketplace.pipeline.compiler import InputTable, input_table
+from marketplace.pipeline.compiler import (
+    InputTable,
+    compile_pipeline,
+    duckdb_planner,
+    input_table,
+)
 from marketplace.pipeline.pii import scan_text
 from marketplace.pipeline.runner import (
     ENGINE_VERSION,
@@ -166,6 +171,48 @@ def test_parallel_float_aggregation_is_byte_identical(tmp_path: Path) -> None:
                 secret=SECRET)
     assert other.output != results[0].output
     assert other.element_version_id != results[0].element_version_id
+
+
+def _people_csv(tmp_path: Path, rows: int) -> InputTable:
+    """A CSV big enough for DuckDB to read in many parallel batches."""
+    path = tmp_path / "people.csv"
+    duckdb.connect().execute(
+        "COPY (SELECT i AS id, '张' || (i % 97) AS name, 1000 + (i * 7919) % 99991 AS income, "
+        f"'备注' || i AS note FROM range({rows}) t(i)) TO '{path}' (HEADER)")
+    columns = (("id", "BIGINT"), ("name", "VARCHAR"), ("income", "BIGINT"), ("note", "VARCHAR"))
+    return input_table(path, "csv", columns, "2" * 64, rows)
+
+
+def test_an_order_keeping_pipeline_streams_unsorted_and_is_byte_identical(
+        tmp_path: Path) -> None:
+    """Projections and filters keep the input order (no final sort); the Parquet bytes are the
+    same whatever the thread budget."""
+    table = _people_csv(tmp_path, 400_000)
+    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
+           "element": {"title": "people"}, "steps": [
+               {"type": "filter", "where": {"col": "income", "op": ">", "value": 20000}},
+               {"type": "mask", "columns": ["name"], "keep_first": 1},
+               {"type": "keyed_hash", "columns": ["note"]},
+               {"type": "generalise", "column": "income", "method": "number_bucket",
+                "width": 1000}]}
+    pipeline = load_spec(doc, {VERSION: table.columns})
+    compiled = compile_pipeline(pipeline, {"t": table}, secret=SECRET)
+    assert compiled.query.args.get("order") is None
+    store = LocalBlobStore(tmp_path / "out")
+    results = [run(pipeline, {"t": table}, store=store, temp_dir=tmp_path, secret=SECRET,
+                   threads=threads) for threads in (2, 1, 3, 4, 2)]
+    assert len({r.output for r in results}) == 1
+    ids = duckdb.connect().execute("SELECT id FROM read_parquet(?)", [
+        str(store.local_path(results[0].output.sha256))]).fetchall()
+    assert [i for (i,) in ids] == sorted(i for (i,) in ids)  # input order, rows filtered
+
+
+def test_an_order_changing_step_gets_a_final_sort(hotline: tuple[LocalBlobStore, InputTable]
+                                                  ) -> None:
+    _, table = hotline
+    compiled = compile_pipeline(hotline_spec(table), {"t": table}, secret=SECRET,
+                                planner=duckdb_planner(duckdb.connect()))
+    assert compiled.query.args.get("order") is not None
 
 
 def _recorder() -> tuple[list[Progress], Callable[[Progress], None]]:
