@@ -253,6 +253,7 @@ def test_prefilter_runs_in_duckdb() -> None:
 @pytest.mark.parametrize("text", [
     "41e5191b8d8d464fbb1f94cb76dd7953a22c22af35df7b620eb6da9913915cd2",  # keyed hash
     "195****8435", "身份证号[resident_id]的户籍迁移问题", "韩**", "ab12345678901234567",
+    "1234567" + "a3f" * 19,  # a hash that starts with 7 digits: its run is 64 characters long
 ])
 def test_prefilter_skips_hashes_masks_and_labels(text: str) -> None:
     assert not scan_text(text)
