@@ -59,8 +59,8 @@ _RANK = {k: i for i, k in enumerate(KINDS)}
 # A number is only ever found as a whole maximal ASCII letter/digit run (``_candidates``) of at
 # most 19 characters, and every detectable number has, at such a run start, 7 characters of
 # ``[0-9ANY][0-9]{6}`` (a USCC: registration type, category, area code) in a run of at most 19,
-# or ``4 digits, space or hyphen, 4 digits``. So hashes, masked numbers and [labels] are not sent to Python: a full
-# output scan is otherwise Python-bound (a 64-hex-digit hash has 7 digits in a row 3 times in 5).
+# or ``4 digits, space or hyphen, 4 digits``. So hashes, masked numbers and [labels] are not
+# sent to Python: a full output scan is otherwise Python-bound.
 PREFILTER = "|".join((r"(?:^|[^0-9A-Za-z])(?:[0-9ANY][0-9]{6}[0-9A-Za-z]{0,12}(?:[^0-9A-Za-z]|$)"
                       r"|[0-9]{4}[ -][0-9]{4})", "@",
                       f"[{_PROVINCES}][A-HJ-NP-Z]", *TRIGGERS, *HONORIFICS))
