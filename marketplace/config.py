@@ -56,6 +56,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Comma-separated verifier keys of retired log keys (still published)."),
     Setting("LEDGER_WITNESS_KEY_FILE", str, "",
             "Optional Ed25519 PEM key that cosigns checkpoints."),
+    Setting("STRIPE_API_BASE", str, "http://127.0.0.1:8420",
+            "Base URL of the Stripe-compatible payments API (localstripe in dev and tests; "
+            "https://api.stripe.com in production)."),
+    Setting("STRIPE_SECRET_KEY", str, "sk_test_elx_dev",
+            "Secret API key for the payments API (the default only suits localstripe)."),
+    Setting("STRIPE_WEBHOOK_SECRET", str, "whsec_elx_dev",
+            "Webhook signing secret(s), comma-separated while rotating; every v1 signature "
+            "is checked against each."),
+    Setting("PAYMENTS_TIMEOUT_SECONDS", float, 30.0,
+            "Read timeout of one payments API request, seconds (connect timeout: at most 5)."),
+    Setting("PAYMENT_PENDING_TTL_MINUTES", int, 30,
+            "How long an order may wait for its payment before it expires, minutes."),
     Setting("PAGE_SIZE_MAX", int, 200, "Largest page a list endpoint returns."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
 )
