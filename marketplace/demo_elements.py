@@ -1,6 +1,8 @@
 """Demo data elements: each demo asset processed by a desensitising pipeline (issue 4), built
-through the same service and job handler as ``POST /elements``. Idempotent: an element whose
-title exists is left alone (a rebuild of the same spec would give the same version anyway)."""
+through the same service and job handler as ``POST /elements``, then listed (issue 5) through the
+listing services: the merchant drafts and submits, the operator approves, the merchant
+publishes. Idempotent: an element whose title exists is left alone, and so is an element that
+already has a listing."""
 
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ class DemoElement:
     description: str
     steps: tuple[dict[str, Any], ...]
     settings: dict[str, Any]
+    domain: str = "政务服务"
+    template: str = "internal-analytics"
+    plans: tuple[dict[str, Any], ...] = ({"kind": "one_off", "price_fen": 500_000},)
 
 
 ELEMENTS = (
@@ -38,7 +43,12 @@ ELEMENTS = (
         ({"type": "mask", "columns": ["legal_representative"], "keep_first": 1},
          {"type": "generalise", "column": "address", "method": "address_to_district"}),
         {"column_descriptions": {"uscc": "统一社会信用代码",
-                                 "registered_capital": "注册资本（万元）"}}),
+                                 "registered_capital": "注册资本（万元）"}},
+        domain="企业信用", template="api-integration",
+        plans=({"kind": "subscription", "price_fen": 120_000, "period": "monthly",
+                "auto_renew": True},
+               {"kind": "metered", "unit": "api_call", "unit_price_fen": 5,
+                "included_quota": 1000})),
     DemoElement(
         "水电气月度抄表", "水电气月度用量（按区县汇总） Utility consumption by district",
         "Monthly water, electricity and gas use per district: household totals and averages.",
@@ -47,13 +57,17 @@ ELEMENTS = (
             {"fn": "sum", "column": "water_m3", "as": "water_m3"},
             {"fn": "avg", "column": "electricity_kwh", "as": "avg_electricity_kwh"},
             {"fn": "sum", "column": "gas_m3", "as": "gas_m3"}]},),
-        {"column_descriptions": {"households": "户数"}}),
+        {"column_descriptions": {"households": "户数"}}, domain="公用事业",
+        template="cc-by-4.0", plans=({"kind": "free"},)),
     DemoElement(
         "智慧停车", "智慧停车泊位占用 Smart parking occupancy",
         "Occupancy of Deyang's public car parks over time; licence plates removed.",
         ({"type": "select", "columns": ["lot_id", "lot_name", "district", "ts", "capacity",
                                         "occupied"]},),
-        {"column_descriptions": {"occupied": "已占用泊位"}}),
+        {"column_descriptions": {"occupied": "已占用泊位"}}, domain="交通",
+        plans=({"kind": "one_off", "price_fen": 300_000},
+               {"kind": "metered", "unit": "sandbox_query", "unit_price_fen": 200,
+                "included_quota": 50})),
     DemoElement(
         "12345热线工单", "12345 热线工单（脱敏） Citizen hotline tickets",
         "Citizen service hotline tickets with phone numbers, ID numbers and names redacted from "
@@ -66,7 +80,9 @@ ELEMENTS = (
          {"type": "keyed_hash", "columns": ["ticket_id"]},
          {"type": "k_anonymity", "max_suppression": 0.05}),
         {"quasi_identifiers": ["district", "category", "month"], "k": 5,
-         "column_descriptions": {"body": "诉求内容（已脱敏）"}}),
+         "column_descriptions": {"body": "诉求内容（已脱敏）"}}, domain="政务热线",
+        template="research-only", plans=({"kind": "metered", "unit": "sandbox_query",
+                                           "unit_price_fen": 500, "included_quota": 20},)),
 )
 
 
@@ -83,11 +99,35 @@ def _build(spec: dict[str, Any], owner: User) -> str:
     return str((job.result or {})["element_id"])
 
 
-def load_demo_elements() -> list[str]:
-    """Build whatever demo element is missing; returns a summary."""
+def _list(item: DemoElement, element_id: str, owner: User, operator: User) -> str:
+    from marketplace.listings import services as listings
+    from marketplace.listings.models import Listing
+    from marketplace.listings.schemas import ListingIn
+
+    if db.session.scalar(select(Listing.id).where(Listing.element_id == element_id)):
+        return ""
+    merchant = principal_for(owner)
+    version = db.session.get(Element, element_id).latest_version  # type: ignore[union-attr]
+    listing = listings.create(merchant, ListingIn().load({
+        "element_id": element_id, "version": version, "domain": item.domain,
+        "license_template": item.template, "plans": list(item.plans)}))
+    listings.submit(merchant, listing.id)
+    listings.approve(principal_for(operator), listing.id, "演示数据 demo")
+    listings.publish(merchant, listing.id)
+    return f"listing {listing.title}: {listing.id} (listed)"
+
+
+def load_demo_elements(operator_email: str = "operator@deyang.example") -> list[str]:
+    """Build and list whatever demo element is missing; returns a summary."""
     summary = []
+    operator = db.session.scalar(select(User).where(User.email == operator_email))
     for item in ELEMENTS:
-        if db.session.scalar(select(Element.id).where(Element.title == item.title)):
+        existing = db.session.scalar(select(Element).where(Element.title == item.title))
+        if existing is not None:
+            owner = db.session.get(User, existing.created_by)
+            if owner is not None and operator is not None and (
+                    line := _list(item, existing.id, owner, operator)):
+                summary.append(line)
             continue
         asset = db.session.scalar(select(Asset).where(Asset.title == item.asset_title))
         version = asset and db.session.scalar(select(AssetVersion).where(
@@ -102,4 +142,6 @@ def load_demo_elements() -> list[str]:
                             **item.settings}}
         element_id = _build(spec, owner)
         summary.append(f"element {item.title}: {element_id}")
+        if operator is not None:
+            summary.append(_list(item, element_id, owner, operator))
     return summary

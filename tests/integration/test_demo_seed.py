@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organization, OrgStatus, User
@@ -36,3 +37,21 @@ def test_demo_world_is_complete_and_idempotent(app: Any) -> None:
     assert "already loaded" in result.output
     with app.app_context():
         assert _counts() == first
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("停车", ["智慧停车泊位占用 Smart parking occupancy"]),
+    ("企业信用", ["德阳企业信用登记信息（脱敏） Enterprise credit registry"]),
+    ("parking", ["智慧停车泊位占用 Smart parking occupancy"]),
+    ("hotline", ["12345 热线工单（脱敏） Citizen hotline tickets"]),
+    ("Utility consumption", ["水电气月度用量（按区县汇总） Utility consumption by district"]),
+])
+def test_the_catalog_finds_the_demo_elements(app: Any, query: str, expected: list[str]) -> None:
+    """Issue 5 acceptance: catalog search returns the demo elements for Chinese and English
+    queries (and only the matching ones)."""
+    with app.app_context():
+        load_demo_world(rows=40)
+    found = app.test_client().get("/api/v1/catalog", query_string={"q": query}).get_json()
+    assert [item["title"] for item in found["items"]] == expected
+    everything = app.test_client().get("/api/v1/catalog").get_json()
+    assert everything["total"] == len(ELEMENTS)
