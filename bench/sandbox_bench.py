@@ -10,7 +10,10 @@ Parquet with DuckDB in a temporary directory, then times 20 typical aggregate qu
 (a) raw DuckDB, in this process, on the buyer's SQL over a view of the Parquet file;
 (b) raw DuckDB, same connection, on the rewritten SQL the sandbox actually executes;
 (c) the sandbox end to end through its public API: vet → plan → SandboxRunner.execute (worker
-    process, pipe IPC, hardened connection) → apply_privacy (OpenDP noise) → present.
+    process, pipe IPC, hardened connection) → apply_privacy (OpenDP noise) → present;
+(c') the same through the service's ``POST /licenses/{id}/queries`` with the Flask test client
+    (bench/sandbox_api.py: auth, license evaluation, budget debit, cache, metering, ledger
+    entry and receipt), plus cached repeats; skip it with ``--no-api``.
 
 It prints p50/p99 of each, (c) − (b) (target: p50 ≤ 30 ms) and (b)/(a) with its reasons. The
 same thread count is used for (a), (b) and the worker. On a shared machine, run it twice.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -88,6 +92,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-api", action="store_true", help="skip (c') through the API")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "people.parquet"
@@ -125,6 +130,25 @@ def main() -> None:
                         b[sql].append(tb)
                         c[sql].append(tc)
         report(a, b, c)
+        if not args.no_api:
+            report_api(path, c, args.repeat, args.threads)
+
+
+def report_api(path: Path, c: dict[str, list[float]], repeat: int, threads: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.sandbox_api import measure
+
+    api, cached = measure(path, COLUMNS, POLICY.to_dict(), QUERIES, repeat, threads)
+    ms = 1000.0
+    label_api, label_extra = "(c') through the API", "(c') - (c) per query"
+    flat = [v for vs in api.values() for v in vs]
+    extra = [statistics.median(api[q]) - statistics.median(c[q]) for q in QUERIES]
+    print(f"\n{label_api:<28} p50 {pct(flat, .5) * ms:8.1f} ms   "
+          f"p99 {pct(flat, .99) * ms:8.1f} ms")
+    print(f"{label_extra:<28} median {statistics.median(extra) * ms:6.1f} ms   "
+          f"max {max(extra) * ms:6.1f} ms   (HTTP layer, license, budget, ledger, receipt)")
+    print(f"{'cached repeat via the API':<28} p50 {pct(cached, .5) * ms:8.1f} ms   "
+          f"p99 {pct(cached, .99) * ms:8.1f} ms   (no engine, no ε)")
 
 
 def report(a: dict[str, list[float]], b: dict[str, list[float]],
