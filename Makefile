@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+STRIPE_PORT ?= 8420
 export FLASK_APP := marketplace
 
 .PHONY: install run serve test lint bench clean
@@ -22,7 +23,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@# localstripe (the payments API) in the background, stopped when flask exits
+	$(BIN)/python -m marketplace.payments.devserver --port $(STRIPE_PORT) \
+	    --webhook http://$(HOST):$(PORT)/api/v1/payments/webhook --secret whsec_elx_dev & \
+	  STRIPE_PID=$$!; trap "kill $$STRIPE_PID 2>/dev/null" EXIT INT TERM; \
+	  ELX_PAYMENTS_GATEWAY=stripe ELX_STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Lint, then the whole test suite on 2 workers (PostgreSQL tests run when ELX_TEST_DATABASE_URL is set)
 test: $(STAMP)

@@ -62,6 +62,7 @@ def _absolute_sqlite(url: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.access.views import bp as access_bp
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.assets.views import bp as assets_bp
     from marketplace.elements.views import bp as elements_bp
@@ -69,10 +70,13 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.ledger_api.views import bp as ledger_bp
     from marketplace.listings.views import bp as listings_bp
     from marketplace.orders.views import bp as orders_bp
+    from marketplace.payments.views import bp as payments_bp
+    from marketplace.revenue.views import bp as revenue_bp
     from marketplace.valuations.views import bp as valuations_bp
 
+    # payments before orders: it installs the configured gateway, orders only a default fake
     for bp in (health_bp, accounts_bp, assets_bp, elements_bp, ledger_bp, valuations_bp,
-               listings_bp, orders_bp):
+               listings_bp, payments_bp, orders_bp, revenue_bp, access_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 
@@ -110,11 +114,16 @@ def _register_jobs(app: Flask) -> None:
                 return
             recover(app.config["JOB_STALE_SECONDS"], app.extensions["elx.job_cleanup"])
             app.extensions["elx.worker"] = Worker(app, threads).start()
+            from marketplace.payments.cli import start_timer
+
+            start_timer(app)
 
     app.before_request(start_worker)
 
 
 def _register_commands(app: Flask) -> None:
     from marketplace.commands import register
+    from marketplace.payments.cli import register as register_payments
 
     register(app)
+    register_payments(app)

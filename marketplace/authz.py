@@ -65,6 +65,15 @@ def _asset_writer(p: Principal, asset: Any) -> bool:
     return _merchant_of(p, asset.owner_org_id)
 
 
+def _element_reader(p: Principal, element: Any) -> bool:
+    """The owner's members and operator staff; anyone signed in once it is listed (issue 5)."""
+    if _asset_reader(p, element):
+        return True
+    from marketplace.listings.index import is_listed  # lazy: listings imports this module
+
+    return is_listed(element.id)
+
+
 RULES: dict[str, Rule] = {
     "me.read": Rule(_anyone, api_key_ok=True),
     "organization.create": Rule(_anyone),
@@ -84,21 +93,90 @@ RULES: dict[str, Rule] = {
     "element.create": Rule(_merchant_of),
     "element.input.use": Rule(_asset_writer),
     "element.version.create": Rule(_asset_writer),
-    "element.read": Rule(_asset_reader, hide=True),
+    "element.read": Rule(_element_reader, hide=True),
     "job.read": Rule(_asset_reader, hide=True),
     "job.cancel": Rule(_asset_writer),
     # --- valuations (issue 5) ---
+    # The resource is the acting agency's id: an assessor of an approved valuation agency.
+    # Conflicts of interest with the element's owner are refused by the service after this.
+    "valuation.create": Rule(lambda p, agency_id: any(
+        m.org_id == agency_id and m.role is Role.assessor
+        and m.org_kind is OrgKind.valuation_agency and m.org_status is OrgStatus.approved
+        for m in p.memberships)),
+    # The resource is a ValuationScope: the element's owner, operator staff, or an agency
+    # that valued the element (which then sees only its own valuations).
+    "valuation.read": Rule(lambda p, scope: p.member_of(scope.owner_org_id)
+                           or p.is_operator_staff()
+                           or any(p.member_of(a) for a in scope.agency_org_ids), hide=True),
+    "valuation.affiliation.declare": Rule(lambda p, org: Role.assessor in p.roles_in(org.id)),
+    "valuation.affiliation.read": Rule(_org_member_or_staff, hide=True),
+    "market.comparables.read": Rule(lambda p, _r: p.is_operator_staff()
+                                    or bool(p.approved_orgs(Role.assessor))),
     # --- end valuations ---
     # --- listings and catalog (issue 5) ---
+    # Merchants of the element's owner (create: the resource is that org id; then the listing).
+    "listing.create": Rule(_merchant_of),
+    "listing.list": Rule(_anyone),
+    # A listed listing is public to anyone signed in; other states only to its merchant's
+    # members and operator staff.
+    "listing.read": Rule(lambda p, lst: p.member_of(lst.org_id) or p.is_operator_staff()
+                         or lst.state.value == "listed", hide=True),
+    "listing.submit": Rule(lambda p, lst: _merchant_of(p, lst.org_id)),
+    "listing.publish": Rule(lambda p, lst: _merchant_of(p, lst.org_id)),
+    "listing.review": Rule(_operator_admin),
+    "listing.delist": Rule(lambda p, lst: _merchant_of(p, lst.org_id)
+                           or p.is_operator_staff(Role.operator_admin)),
+    # The catalog is public (anonymous callers need no rule); programs may browse it too.
+    "catalog.read": Rule(_anyone, api_key_ok=True),
     # --- end listings ---
     # --- orders and licenses (issue 5) ---
+    # Terms (and ordering) of a listing: anyone signed in once it has ever been listed (a
+    # delisted one then answers 409), else only its merchant's members and operator staff.
+    "license.terms.read": Rule(lambda p, lst: p.member_of(lst.org_id) or p.is_operator_staff()
+                               or lst.listed_at is not None, hide=True),
+    # The resource is the buying organisation's id: a buyer of an approved buyer organisation.
+    "order.create": Rule(_buyer_of),
+    "order.read": Rule(lambda p, order: p.member_of(order.buyer_org_id)
+                       or p.is_operator_staff(), hide=True),
+    # Licenses: both parties and operator staff; a buyer's program may read its own.
+    "license.list": Rule(_anyone, api_key_ok=True),
+    "license.read": Rule(lambda p, agr: p.member_of(agr.buyer_org_id)
+                         or p.member_of(agr.merchant_org_id) or p.is_operator_staff(),
+                         api_key_ok=True, hide=True),
+    "license.revoke": Rule(_operator_admin),
     # --- end orders ---
+    # --- payments and revenue (issue 6) ---
+    # The buying organisation's buyers pay its orders (others: hidden, as for order.read).
+    "order.pay": Rule(lambda p, order: _buyer_of(p, order.buyer_org_id), hide=True),
+    "order.refund": Rule(_operator_admin),
+    # The books: operator staff (the auditor reads, read-only); fees: operator admins only.
+    "revenue.read": Rule(lambda p, _r: p.is_operator_staff()),
+    "revenue.fees.write": Rule(_operator_admin),
+    # A statement: operator staff, or the merchant organisation's own members.
+    "revenue.statement.read": Rule(lambda p, org_id: p.is_operator_staff()
+                                   or _merchant_of(p, org_id)),
+    # --- end payments and revenue ---
+    # --- access (issue 7) ---
+    # Query policies: readable wherever the element is (its owner and staff; anyone signed
+    # in, a buyer's program too, once listed); set only by the owner's merchants.
+    "query_policy.lookup": Rule(_anyone, api_key_ok=True),
+    "query_policy.read": Rule(_element_reader, api_key_ok=True, hide=True),
+    "query_policy.write": Rule(lambda p, element: _merchant_of(p, element.owner_org_id)),
+    # Records: only a program (API key) of an approved buyer organisation; the resource is
+    # the key's organisation. The license itself is checked by the service (402/403).
+    "records.lookup": Rule(_anyone, api_key_ok=True),
+    "records.read": Rule(lambda p, org_id: p.api_key_id is not None and _buyer_of(p, org_id),
+                         api_key_ok=True),
+    # Sandbox queries: the buying organisation's buyers and their programs.
+    "sandbox.query": Rule(lambda p, agr: _buyer_of(p, agr.buyer_org_id), api_key_ok=True),
+    # --- end access ---
 }
 
 #: Actions that need no credentials at all (views marked with :func:`public`).
 PUBLIC_ACTIONS = frozenset({
     "health.read", "user.register", "auth.token", "auth.refresh", "auth.logout",
     "ledger.read", "openapi.read",
+    "payments.webhook",  # authenticated by its Stripe-Signature instead (issue 6 §2)
 })
 
 

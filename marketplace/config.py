@@ -68,6 +68,23 @@ SETTINGS: tuple[Setting, ...] = (
             "Read timeout of one payments API request, seconds (connect timeout: at most 5)."),
     Setting("PAYMENT_PENDING_TTL_MINUTES", int, 30,
             "How long an order may wait for its payment before it expires, minutes."),
+    Setting("PAYMENTS_GATEWAY", str, "stripe",
+            "Payment gateway: 'stripe' (any Stripe-compatible API at STRIPE_API_BASE; "
+            "localstripe under `make run`) or 'fake' (in-memory; tests and demos)."),
+    Setting("PAYMENTS_SYNC_SECONDS", int, 300,
+            "How often the worker settles pending payments from the provider, expires unpaid "
+            "orders and closes finished days, seconds (0: never; `flask payments sync`)."),
+    Setting("REVENUE_DEFAULT_FEES", str, "1000,500,100",
+            "Fee schedule 'platform_bps,public_service_bps,minimum_fee_fen' installed, "
+            "effective from 1970, the first time a currency has none in force."),
+    Setting("SANDBOX_WORKERS", int, 2,
+            "Worker processes running sandbox queries (each a locked-down DuckDB)."),
+    Setting("SANDBOX_TIMEOUT_SECONDS", float, 10.0,
+            "Wall-clock limit of one sandbox query; the worker is interrupted, then replaced."),
+    Setting("SANDBOX_MEMORY_LIMIT", str, "1GB", "DuckDB memory limit of each sandbox worker."),
+    Setting("RECORDS_RATE_PER_SECOND", float, 20.0,
+            "Records API token-bucket refill rate per API key (per process), calls/second."),
+    Setting("RECORDS_RATE_BURST", int, 40, "Records API token-bucket size per API key."),
     Setting("PAGE_SIZE_MAX", int, 200, "Largest page a list endpoint returns."),
     Setting("LOG_LEVEL", str, "INFO", "Python logging level."),
 )

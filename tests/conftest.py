@@ -83,6 +83,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         "SCRYPT_N": 2**10,
         "MAX_UPLOAD_BYTES": 4 << 20,
         "WORKER_THREADS": 0,
+        "PAYMENTS_GATEWAY": "fake",  # tests choose; localstripe tests pass "stripe"
         "LEDGER_ORIGIN": "test.elx.example/ledger",
         "LEDGER_KEY_NAME": "test.elx.example/ledger",
     }

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.listing_world import in_state
 from tests.api.world import ASSET, World, build_world
 
 ROLES = ["anonymous", "operator", "auditor", "merchant", "member", "rival", "buyer",
@@ -127,11 +128,157 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, int], Builder]] = {
     ("GET", "/api/v1/ledger/public-keys"): (_all(200), lambda w, r: {}),
     ("GET", "/api/v1/ledger/export"): (_all(200), lambda w, r: {}),
     # --- valuations (issue 5) ---
+    # Only an assessor of an approved agency may value (everyone else: 403 before any lookup).
+    ("POST", "/api/v1/elements/<element_id>/valuations"): (
+        _only({"assessor": 201}, 403),
+        lambda w, r: {"path": {"element_id": _element(w)}, "json": {"methods": {"cost": {
+            "cost_items": [{"category": "processing", "amount_fen": 100000}]}}}}),
+    # The owner organisation and operator staff; the agency that valued it; others: hidden.
+    ("GET", "/api/v1/elements/<element_id>/valuations"): (
+        _only({"operator": 200, "auditor": 200, "merchant": 200, "member": 200,
+               "assessor": 200}, 404),
+        lambda w, r: {"path": {"element_id": w.ok(
+            "POST", f"/elements/{_element(w)}/valuations", w["assessor"], status=201,
+            json={"methods": {"cost": {"cost_items": [
+                {"category": "processing", "amount_fen": 100000}]}}})["element_id"]}}),
+    ("GET", "/api/v1/market/comparables"): (
+        _only({"operator": 200, "auditor": 200, "assessor": 200}, 403), lambda w, r: {}),
+    # An agency's own assessors declare; operator staff may read but not declare.
+    ("POST", "/api/v1/organizations/<org_id>/affiliations"): (
+        _only({"assessor": 201, "operator": 403, "auditor": 403}, 404),
+        lambda w, r: {"path": {"org_id": w["assessor"].org_id}, "json": {
+            "affiliated_org_id": w["rival"].org_id, "relation": "service_contract"}}),
+    ("GET", "/api/v1/organizations/<org_id>/affiliations"): (
+        _only({"assessor": 200, "operator": 200, "auditor": 200}, 404),
+        lambda w, r: {"path": {"org_id": w["assessor"].org_id}}),
     # --- end valuations ---
     # --- listings and catalog (issue 5) ---
+    # Drafts and the workflow are the merchant's and the operator's; other people cannot see
+    # an unlisted listing (404). Once listed, it is public, so strangers get 403 on moves.
+    ("POST", "/api/v1/listings"): (
+        _only({"merchant": 201, "member": 201}, 403, hidden=OUTSIDERS_OF_A),
+        lambda w, r: {"json": {"element_id": _element(w), "domain": "企业",
+                               "license_template": "internal-analytics",
+                               "plans": [{"kind": "free"}]}}),
+    ("GET", "/api/v1/listings"): (_all(200, anonymous=401, key=403), lambda w, r: {}),
+    ("GET", "/api/v1/listings/<listing_id>"): (ASSET_READ, lambda w, r: {
+        "path": {"listing_id": in_state(w, _element(w), "draft")}}),
+    ("POST", "/api/v1/listings/<listing_id>/submit"): (
+        _only({"merchant": 200, "member": 200}, 403, hidden=OUTSIDERS_OF_A),
+        lambda w, r: {"path": {"listing_id": in_state(w, _element(w), "draft")}}),
+    ("POST", "/api/v1/listings/<listing_id>/approve"): (
+        _only({"operator": 200}, 403, hidden=OUTSIDERS_OF_A),
+        lambda w, r: {"path": {"listing_id": in_state(w, _element(w), "submitted")}}),
+    ("POST", "/api/v1/listings/<listing_id>/reject"): (
+        _only({"operator": 200}, 403, hidden=OUTSIDERS_OF_A),
+        lambda w, r: {"path": {"listing_id": in_state(w, _element(w), "submitted")},
+                      "json": {"reason": "资料不全"}}),
+    ("POST", "/api/v1/listings/<listing_id>/publish"): (
+        _only({"merchant": 200, "member": 200}, 403, hidden=OUTSIDERS_OF_A),
+        lambda w, r: {"path": {"listing_id": in_state(w, _element(w), "approved")}}),
+    ("POST", "/api/v1/listings/<listing_id>/delist"): (
+        _only({"merchant": 200, "member": 200, "operator": 200}, 403),
+        lambda w, r: {"path": {"listing_id": in_state(w, _element(w), "listed")},
+                      "json": {"reason": "停止供应"}}),
+    # The catalog is public: anyone, with or without credentials (an API key included).
+    ("GET", "/api/v1/catalog"): (_all(200), lambda w, r: {"query": "q=企业"}),
     # --- end listings ---
     # --- orders and licenses (issue 5) ---
+    # Request builders live in tests/api/order_world.py (bound as the default argument ``ow``).
+    # The terms of a listed listing are public to anyone signed in; people only.
+    ("GET", "/api/v1/listings/<listing_id>/terms"): (
+        _all(200, anonymous=401, key=403),
+        lambda w, r, ow=__import__("tests.api.order_world", fromlist=["_"]):  # noqa: B008
+            ow.terms_request(w, _element(w))),
+    # Any approved buyer organisation's buyer may order (each call with a fresh key).
+    ("POST", "/api/v1/orders"): (
+        _only({"buyer": 201, "rival_buyer": 201}, 403),
+        lambda w, r, ow=__import__("tests.api.order_world", fromlist=["_"]):  # noqa: B008
+            ow.order_request(w, _element(w))),
+    # The buying organisation and operator staff; everyone else: hidden.
+    ("GET", "/api/v1/orders/<order_id>"): (
+        _only({"operator": 200, "auditor": 200, "buyer": 200}, 404),
+        lambda w, r, ow=__import__("tests.api.order_world", fromlist=["_"]):  # noqa: B008
+            ow.order_path(w, _element(w))),
+    # Everyone sees the licenses of their own organisations (possibly none).
+    ("GET", "/api/v1/licenses"): (_all(200, anonymous=401), lambda w, r: {}),
+    # Both parties (a buyer's program too) and operator staff; everyone else: hidden.
+    ("GET", "/api/v1/licenses/<license_id>"): (
+        {**_only({"operator": 200, "auditor": 200, "buyer": 200, "merchant": 200,
+                  "member": 200}, 404), "buyer_key": 200},
+        lambda w, r, ow=__import__("tests.api.order_world", fromlist=["_"]):  # noqa: B008
+            ow.license_path(w, _element(w))),
+    # Only an operator admin revokes; the parties and the auditor may see it but not act.
+    ("POST", "/api/v1/licenses/<license_id>/revoke"): (
+        _only({"operator": 200}, 403, hidden=("rival", "rival_buyer", "assessor", "outsider",
+                                              "pending")),
+        lambda w, r, ow=__import__("tests.api.order_world", fromlist=["_"]): {  # noqa: B008
+            **ow.license_path(w, _element(w), fresh=True), "json": {"reason": "违反许可用途"}}),
     # --- end orders ---
+    # --- payments and revenue (issue 6) ---
+    # Request builders live in tests/api/payment_world.py (bound as the default ``pw``).
+    # The buying organisation's buyers pay (a fresh pending order per call); others: hidden.
+    ("POST", "/api/v1/orders/<order_id>/pay"): (
+        _only({"buyer": 200}, 404),
+        lambda w, r, pw=__import__("tests.api.payment_world", fromlist=["_"]):  # noqa: B008
+            {"path": {"order_id": pw.pending_order(w)["id"]},
+             "json": {"payment_method": "pm_card_visa"}}),
+    # Only an operator admin refunds (a fresh paid order per call).
+    ("POST", "/api/v1/orders/<order_id>/refund"): (
+        _only({"operator": 201}, 403),
+        lambda w, r, pw=__import__("tests.api.payment_world", fromlist=["_"]):  # noqa: B008
+            {"path": {"order_id": pw.paid_order(w)["id"]}, "json": {"reason": "退款"},
+             "headers": {"Idempotency-Key": f"refund-{next(_counter)}"}}),
+    # Public, authenticated by its Stripe signature instead of credentials.
+    ("POST", "/api/v1/payments/webhook"): (
+        _all(200),
+        lambda w, r, pw=__import__("tests.api.payment_world", fromlist=["_"]):  # noqa: B008
+            pw.webhook_request()),
+    # The books: operator staff only (the auditor reads); fees are set by operator admins.
+    ("GET", "/api/v1/revenue/trial-balance"): (
+        _only({"operator": 200, "auditor": 200}, 403), lambda w, r: {}),
+    ("GET", "/api/v1/revenue/journal"): (
+        _only({"operator": 200, "auditor": 200}, 403), lambda w, r: {}),
+    ("GET", "/api/v1/revenue/reconciliation"): (
+        _only({"operator": 200, "auditor": 200}, 403), lambda w, r: {}),
+    ("GET", "/api/v1/audit/export"): (
+        _only({"operator": 200, "auditor": 200}, 403), lambda w, r: {}),
+    ("GET", "/api/v1/revenue/fee-schedules"): (
+        _only({"operator": 200, "auditor": 200}, 403), lambda w, r: {}),
+    ("POST", "/api/v1/revenue/fee-schedules"): (
+        _only({"operator": 201}, 403),
+        lambda w, r: {"json": {"currency": "CNY", "platform_bps": 1000,
+                               "public_service_bps": 500, "minimum_fee_fen": 100,
+                               "effective_from": f"2030-01-01T00:00:{next(_counter) % 60:02d}Z"}}),
+    # A merchant's own statement (its members too); operator staff name the merchant.
+    ("GET", "/api/v1/revenue/statements"): (
+        _only({"operator": 200, "auditor": 200, "merchant": 200, "member": 200}, 403),
+        lambda w, r: {"query": f"merchant_org_id={w['merchant'].org_id}"}),
+    # --- end payments and revenue ---
+    # --- access (issue 7) ---
+    # Request builders live in tests/api/access_world.py (bound as the default argument ``aw``).
+    # The query policy is read wherever the element is (unlisted here: outsiders get 404).
+    ("GET", "/api/v1/elements/<element_id>/query-policy"): (
+        {**ASSET_READ, "buyer_key": 404}, lambda w, r: {"path": {"element_id": _element(w)}}),
+    # Only the owner's merchants set it; operator staff see but may not set it.
+    ("PUT", "/api/v1/elements/<element_id>/query-policy"): (
+        {**_only({"merchant": 200, "member": 200}, 403, hidden=OUTSIDERS_OF_A),
+         "buyer_key": 404},
+        lambda w, r, aw=__import__("tests.api.access_world", fromlist=["_"]):  # noqa: B008
+            aw.policy_request(w, _element(w))),
+    # Records: only the buyer organisation's program (people: 403 "use an API key").
+    ("GET", "/api/v1/elements/<element_id>/records"): (
+        {**_all(403, anonymous=401), "buyer_key": 200},
+        lambda w, r, aw=__import__("tests.api.access_world", fromlist=["_"]):  # noqa: B008
+            aw.records_request(w, _element(w))),
+    # Sandbox queries: the buyer and its program; the license's other readers 403; hidden
+    # from everyone else.
+    ("POST", "/api/v1/licenses/<license_id>/queries"): (
+        {**_only({"buyer": 200}, 403, hidden=("rival", "rival_buyer", "assessor", "outsider",
+                                                "pending")), "buyer_key": 200},
+        lambda w, r, aw=__import__("tests.api.access_world", fromlist=["_"]):  # noqa: B008
+            aw.query_request(w, _element(w))),
+    # --- end access ---
 }
 
 

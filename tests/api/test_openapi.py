@@ -26,7 +26,12 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder, TestResponse
 
 from marketplace.authz import PUBLIC_ACTIONS, RULES
+from tests.api.access_world import exercise_routes as exercise_access
+from tests.api.listing_world import exercise_routes as exercise_listings
+from tests.api.payment_world import exercise_routes as exercise_payments
 from tests.api.test_elements import exercise_routes as exercise_elements
+from tests.api.test_orders import exercise_routes as exercise_orders
+from tests.api.valuation_world import exercise_routes as exercise_valuations
 from tests.api.world import ASSET, World, build_world
 from tests.openapi_validation import PREFIX, SPEC_PATH, ValidatingClient, install, validate
 
@@ -267,6 +272,13 @@ def test_round_trip_validates_every_response(app_factory: Any, backend: str,
     size = _ledger(world, v1["ledger_index"])
     _errors(world, base, size)
     exercise_elements(world)
+    # --- issue 5+ route exercisers (one call per area) ---
+    exercise_listings(world)
+    exercise_valuations(world)
+    exercise_orders(world)
+    exercise_access(world)
+    exercise_payments(world)
+    # --- end issue 5+ route exercisers ---
 
     checked = world.client.checked
     succeeded = {op for op, status in checked if 200 <= status < 300}
