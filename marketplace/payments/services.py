@@ -128,8 +128,14 @@ def refund(principal: Principal | None, order_id: str, key: str | None,
         if earlier.status is RefundStatus.pending:
             return execute(earlier.id), False
         return earlier, True
+    # Serialise refunds of one order (row lock on PostgreSQL; SQLite transactions already
+    # begin IMMEDIATE) and count refunds still in flight at the provider: two requests with
+    # different keys must not both be sent for the same captured money.
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     sale = _sale(order.id)
-    refundable = balances.sale_split(sale).gross_fen - balances.refunded(sale)
+    in_flight = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
+        Refund.order_id == order.id, Refund.status == RefundStatus.pending)) or 0
+    refundable = balances.sale_split(sale).gross_fen - balances.refunded(sale) - in_flight
     amount = data.get("amount_fen") or refundable
     if amount > refundable or refundable <= 0:
         raise RefundExceedsCaptured(f"At most {refundable} can still be refunded.",

@@ -95,6 +95,28 @@ def test_partial_then_full_refund_reverses_pro_rata_and_terminates(world: World)
     assert refund(world, paid["id"], actor="auditor").status_code == 403
 
 
+def test_a_refund_in_flight_at_the_provider_counts_against_what_is_refundable(
+        world: World) -> None:
+    """A second refund (another key) while the first is still pending at the provider (asked,
+    not yet answered, so not booked) must not be sent for the same money."""
+    from marketplace.clock import utcnow
+    from marketplace.db import db
+    from marketplace.payments.models import Refund, RefundStatus
+
+    paid = paid_order(world, 10_000)
+    with world.app.app_context():
+        db.session.add(Refund(id="rfd_inflightinflight", order_id=paid["id"],
+                              idempotency_key="r-a", request_fingerprint="0" * 64,
+                              amount_fen=7_000, currency="CNY", reason="in flight",
+                              status=RefundStatus.pending, created_by=None,
+                              created_at=utcnow()))
+        db.session.commit()
+    over = refund(world, paid["id"], 7_000, key="r-b")
+    assert over.status_code == 409 and over.get_json()["refundable_fen"] == 3_000
+    assert refund(world, paid["id"], 3_000, key="r-c").status_code == 201
+    assert postings(world, "refund") == 1  # only the refund that was sent got booked
+
+
 def test_webhooks_are_verified_stored_once_and_idempotent(world: World) -> None:
     placed = pending_order(world)
     intent = {"id": "pi_webhook_1", "object": "payment_intent", "status": "succeeded",
