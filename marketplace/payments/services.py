@@ -133,8 +133,8 @@ def refund(principal: Principal | None, order_id: str, key: str | None,
     # different keys must not both be sent for the same captured money.
     db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     sale = _sale(order.id)
-    in_flight = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
-        Refund.order_id == order.id, Refund.status == RefundStatus.pending)) or 0
+    in_flight = int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
+        Refund.order_id == order.id, Refund.status == RefundStatus.pending)) or 0)  # PG: numeric
     refundable = balances.sale_split(sale).gross_fen - balances.refunded(sale) - in_flight
     amount = data.get("amount_fen") or refundable
     if amount > refundable or refundable <= 0:
