@@ -65,9 +65,10 @@ def consume(agreement_id: str, action: Action, purpose: str | None,
             decided: tuple[Agreement | None, Decision] | None = None) -> Agreement:
     """Count one use of the agreement (no commit); 402/403 if it is (no longer) allowed."""
     at = utcnow()
+    del decided  # an earlier decision's row may have been refreshed since: decide again, so
+    # the count the CAS compares is exactly the count the allowing decision saw
     for _ in range(RETRIES):
-        row, decision = decided or decide(agreement_id, action, purpose, at)
-        decided = None
+        row, decision = decide(agreement_id, action, purpose, at)
         if row is None or not decision.allowed:
             raise denial(row, decision, action, purpose, at)
         seen = row.count_used

@@ -303,6 +303,7 @@ def test_concurrent_revoke_and_payment_cannot_skip_the_table(
         assert row.from_state is state and next_state(state, row.event) is row.to_state
         state = row.to_state
         applied.append(row.event)
-    assert sorted(applied) == sorted(e for e, status in outcome.items() if status == 200)
+    # a 200 may also be a no-op (a late payment on a revoked license changes nothing)
+    assert applied and set(applied) <= {e for e, status in outcome.items() if status == 200}
     assert _state(world, lid) is state
     assert _ledger_kinds(world, lid) == ["agreement.created", *(KINDS[e] for e in applied)]
