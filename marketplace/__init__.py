@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.secrets import ensure_local_secrets
 
     values = settings.load(config)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # console assets: marketplace/web/static
     app.config.update(values)
     var_dir = Path(app.config["VAR_DIR"])
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -45,6 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(reject_control_characters_in_url)
     _register_blueprints(app)
+    from marketplace.web import register as register_console
+
+    register_console(app)
     _register_services(app)
     _register_commands(app)
     return app

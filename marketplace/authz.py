@@ -128,6 +128,8 @@ RULES: dict[str, Rule] = {
                            or p.is_operator_staff(Role.operator_admin)),
     # The catalog is public (anonymous callers need no rule); programs may browse it too.
     "catalog.read": Rule(_anyone, api_key_ok=True),
+    # --- web console (issue 8): pages any signed-in person may open ---
+    "console.home": Rule(_anyone),
     # --- end listings ---
     # --- orders and licenses (issue 5) ---
     # Terms (and ordering) of a listing: anyone signed in once it has ever been listed (a
@@ -177,6 +179,8 @@ PUBLIC_ACTIONS = frozenset({
     "health.read", "user.register", "auth.token", "auth.refresh", "auth.logout",
     "ledger.read", "openapi.read",
     "payments.webhook",  # authenticated by its Stripe-Signature instead (issue 6 §2)
+    # --- web console (issue 8): sign-in, language switch, public pages ---
+    "console.session", "console.public",
 })
 
 

@@ -33,6 +33,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Generated into VAR_DIR if empty."),
     Setting("ACCESS_TOKEN_TTL", int, 900, "Lifetime of access tokens (JWT), seconds."),
     Setting("REFRESH_TOKEN_TTL", int, 30 * 24 * 3600, "Lifetime of refresh tokens, seconds."),
+    Setting("WEB_COOKIE_SECURE", str, "auto",
+            "Console cookies' Secure flag: 'auto' (when the request came over TLS), 'always' "
+            "(behind a TLS-terminating proxy) or 'never'."),
     Setting("API_KEY_DEFAULT_TTL_DAYS", int, 365, "Default API key lifetime, days."),
     Setting("LOGIN_MAX_FAILURES", int, 5, "Failed logins per account allowed within "
             "LOGIN_WINDOW before further attempts are refused with 429."),
