@@ -88,8 +88,7 @@ def _cancel(job_id: str) -> None:
     db.session.rollback()
     job = db.session.get(Job, job_id)
     if job is not None and job.state not in FINAL:
-        jobs.request_cancel(job)
-        db.session.commit()
+        jobs.request_cancel(job)  # commits
 
 
 def build_command(spec: IO[bytes], email: str) -> None:
