@@ -74,12 +74,13 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.listings.views import bp as listings_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.views import bp as payments_bp
+    from marketplace.revenue.billing_views import bp as billing_bp
     from marketplace.revenue.views import bp as revenue_bp
     from marketplace.valuations.views import bp as valuations_bp
 
     # payments before orders: it installs the configured gateway, orders only a default fake
     for bp in (health_bp, accounts_bp, assets_bp, elements_bp, ledger_bp, valuations_bp,
-               listings_bp, payments_bp, orders_bp, revenue_bp, access_bp):
+               listings_bp, payments_bp, orders_bp, revenue_bp, billing_bp, access_bp):
         app.register_blueprint(bp, url_prefix="/api/v1")
 
 

@@ -130,6 +130,10 @@ RULES: dict[str, Rule] = {
     "catalog.read": Rule(_anyone, api_key_ok=True),
     # --- web console (issue 8): pages any signed-in person may open ---
     "console.home": Rule(_anyone),
+    # --- web console merchant ---
+    # The merchant console (/merchant/...): merchants of an approved merchant organisation;
+    # the resource is the organisation id the page acts for (or the resource's owner).
+    "merchant.console": Rule(_merchant_of),
     # --- end listings ---
     # --- orders and licenses (issue 5) ---
     # Terms (and ordering) of a listing: anyone signed in once it has ever been listed (a
@@ -157,6 +161,19 @@ RULES: dict[str, Rule] = {
     # A statement: operator staff, or the merchant organisation's own members.
     "revenue.statement.read": Rule(lambda p, org_id: p.is_operator_staff()
                                    or _merchant_of(p, org_id)),
+    # Payouts: recorded by operator admins; listed by operator staff and by a merchant's
+    # members (their own organisations; the resource is the merchant named, if any).
+    "revenue.payout.write": Rule(_operator_admin),
+    "revenue.payout.list": Rule(lambda p, org_id: p.is_operator_staff() or (
+        _merchant_of(p, org_id) if org_id is not None else bool(p.approved_orgs(
+            *MERCHANT_ROLES)))),
+    # Metered invoices: an operator admin runs a period; the buying organisation, the
+    # merchant and operator staff read them (a list is filtered; one invoice: hidden).
+    "revenue.invoice.run": Rule(_operator_admin),
+    "revenue.invoice.list": Rule(_anyone),
+    "revenue.invoice.read": Rule(lambda p, inv: p.member_of(inv.buyer_org_id)
+                                 or p.member_of(inv.merchant_org_id) or p.is_operator_staff(),
+                                 hide=True),
     # --- end payments and revenue ---
     # --- access (issue 7) ---
     # Query policies: readable wherever the element is (its owner and staff; anyone signed
@@ -172,6 +189,21 @@ RULES: dict[str, Rule] = {
     # Sandbox queries: the buying organisation's buyers and their programs.
     "sandbox.query": Rule(lambda p, agr: _buyer_of(p, agr.buyer_org_id), api_key_ok=True),
     # --- end access ---
+    # --- web console assessor and operator ---
+    # Lists only the console shows: an agency's valuations (operator staff: all), and the
+    # operator's queues (organisations, listing reviews, licenses), read by operator staff.
+    "valuation.list": Rule(lambda p, _r: p.is_operator_staff()
+                           or bool(p.approved_orgs(Role.assessor))),
+    "organization.review.read": Rule(lambda p, _r: p.is_operator_staff()),
+    "listing.review.read": Rule(lambda p, _r: p.is_operator_staff()),
+    "license.review.read": Rule(lambda p, _r: p.is_operator_staff()),
+    # --- end web console assessor and operator ---
+    # --- web console buyer ---
+    # The buyer console (/buyer/...): members with the buyer role of an approved buyer
+    # organisation. Orders are listed like licenses: the caller's own organisations only.
+    "console.buyer": Rule(lambda p, _r: bool(p.approved_orgs(Role.buyer))),
+    "order.list": Rule(_anyone),
+    # --- end web console buyer ---
 }
 
 #: Actions that need no credentials at all (views marked with :func:`public`).

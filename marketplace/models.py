@@ -13,6 +13,7 @@ def import_all_models() -> None:
     import marketplace.listings.models
     import marketplace.orders.models
     import marketplace.payments.models
+    import marketplace.revenue.billing_models
     import marketplace.revenue.closing
     import marketplace.revenue.models
     import marketplace.valuations.models  # noqa: F401

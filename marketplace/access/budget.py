@@ -5,23 +5,34 @@ and locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions already
 lock) before the cache is read, so two identical concurrent queries cannot both miss the cache
 and pay twice. :func:`debit` is the only write of ``spent_nano``: a conditional
 ``UPDATE … SET spent = spent + cost WHERE spent + cost <= limit``; when it matches nothing the
-budget is exhausted (402). All of it happens in the caller's transaction: if anything fails
-after the debit, the rollback restores the budget.
+budget is exhausted (402). Nothing here commits.
+
+A query about to run holds its cache slot with a *pending* answer row (:func:`reserve`,
+``ledger_index`` = :data:`PENDING`), committed together with the debit; the unique
+(agreement, fingerprint) key keeps every identical query out until :func:`fill` completes it
+or :func:`unreserve` gives the slot back. ε once committed is never given back.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marketplace.access.models import NANO, PrivacyBudget, SandboxAnswer
 from marketplace.db import db
 from marketplace.errors import PaymentRequired
+from marketplace.ids import new_id
 
-__all__ = ["cached", "debit", "epsilon_text", "lock", "to_nano"]
+__all__ = ["PENDING", "cached", "debit", "epsilon_text", "fill", "lock", "reserve", "to_nano",
+           "unreserve"]
+
+#: ``ledger_index`` of a reserved answer whose query has not finished.
+PENDING = -1
 
 
 def to_nano(epsilon: Decimal, rounding: str) -> int:
@@ -47,8 +58,38 @@ def lock(agreement_id: str, limit: Decimal) -> PrivacyBudget:
 
 
 def cached(agreement_id: str, fingerprint: str) -> SandboxAnswer | None:
+    """The committed answer row (finished or :data:`PENDING`) of the query, if any."""
     return db.session.scalar(select(SandboxAnswer).where(
-        SandboxAnswer.agreement_id == agreement_id, SandboxAnswer.fingerprint == fingerprint))
+        SandboxAnswer.agreement_id == agreement_id, SandboxAnswer.fingerprint == fingerprint)
+        .execution_options(populate_existing=True))
+
+
+def reserve(agreement_id: str, fingerprint: str, version_id: str, cost: int,
+            at: datetime) -> str:
+    """Hold the cache slot of a query about to run (a pending answer); returns its id."""
+    answer = SandboxAnswer(id=new_id("sqa"), agreement_id=agreement_id, fingerprint=fingerprint,
+                           element_version_id=version_id, release={}, result_sha256="",
+                           epsilon_nano=cost, created_at=at, ledger_index=PENDING)
+    db.session.add(answer)
+    db.session.flush()
+    return answer.id
+
+
+def fill(answer_id: str, release: dict[str, Any], result_sha256: str, ledger_index: int) -> bool:
+    """Complete a reservation; False when it is no longer pending under that id."""
+    result = db.session.execute(
+        update(SandboxAnswer).where(SandboxAnswer.id == answer_id,
+                                    SandboxAnswer.ledger_index == PENDING)
+        .values(release=release, result_sha256=result_sha256, ledger_index=ledger_index)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def unreserve(answer_id: str) -> None:
+    """Give a reserved slot back (its query failed or was abandoned)."""
+    db.session.execute(delete(SandboxAnswer).where(SandboxAnswer.id == answer_id,
+                                                   SandboxAnswer.ledger_index == PENDING)
+                       .execution_options(synchronize_session=False))
 
 
 def debit(agreement_id: str, epsilon: Decimal) -> int:

@@ -1,14 +1,17 @@
 """May this license be used now, and count the use exactly (issue 7 §1).
 
-:func:`decide` asks :func:`marketplace.orders.access.authorize_use` (the committed agreement
-row, its policy snapshot, ``contracts.evaluate``), so a revocation is effective on the very next
-call. A denial is 402 when only the count quota stands in the way (the same request would be
-allowed at ``count_used = 0``), else 403 with the evaluator's reasons.
+:func:`decide` reads the agreement row as committed at the moment of the call (never a cached
+copy) and evaluates it with :func:`marketplace.orders.access.decision_for` (the same rule as
+``authorize_use``, one read), so a revocation is effective on the very next call. A denial is
+402 when only the count quota stands in the way (the same request would be allowed at
+``count_used = 0``), else 403 with the evaluator's reasons.
 
-:func:`consume` counts one use with a compare-and-set ``UPDATE agreements SET count_used = n + 1
-WHERE id = :id AND count_used = n`` where ``n`` is the count the allowing decision saw. Two
-concurrent uses cannot both pass with the same ``n``: the loser matches nothing, re-decides
-with the new count and retries, so exactly ``quota`` uses succeed and none is counted twice.
+:func:`consume` counts one use: it reads the row ``FOR UPDATE`` (PostgreSQL; SQLite holds the
+write lock from ``BEGIN IMMEDIATE``), decides on it, then ``UPDATE agreements SET count_used =
+n + 1 WHERE id = :id AND count_used = n`` with the ``n`` that decision saw. The row lock makes
+concurrent uses queue instead of racing (no retry storm); the compare-and-set keeps the count
+exact even without it. Exactly ``quota`` uses succeed and none is counted twice.
+:func:`refund` takes back a use whose answer was never delivered (a failed sandbox run).
 :func:`meter` writes the billing row and bumps the listing's popularity. None commits.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from contracts import Action, Decision, PolicyError, RequestContext, evaluate, policy_from_dict
 from marketplace.access.models import UsageRecord, UsageUnit
@@ -26,19 +29,23 @@ from marketplace.db import db
 from marketplace.errors import Conflict, DomainError, Forbidden, PaymentRequired
 from marketplace.ids import new_id
 from marketplace.listings.stats import record_usage
-from marketplace.orders.access import authorize_use
+from marketplace.orders.access import decision_for
 from marketplace.orders.models import Agreement
 
-__all__ = ["consume", "decide", "denial", "meter"]
+__all__ = ["consume", "decide", "denial", "meter", "refund"]
 
-RETRIES = 200
+RETRIES = 20
 
 
-def decide(agreement_id: str, action: Action, purpose: str | None,
-           at: datetime) -> tuple[Agreement | None, Decision]:
-    """The current agreement row (None if missing) and the decision for one more use."""
-    decision = authorize_use(agreement_id, action, purpose=purpose, at=at)
-    return db.session.get(Agreement, agreement_id), decision
+def decide(agreement_id: str, action: Action, purpose: str | None, at: datetime,
+           lock: bool = False) -> tuple[Agreement | None, Decision]:
+    """The current agreement row (None if missing; row-locked with ``lock``) and the decision
+    for one more use."""
+    query = select(Agreement).where(Agreement.id == agreement_id)
+    if lock:
+        query = query.with_for_update()
+    row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    return row, decision_for(row, action, purpose=purpose, at=at)
 
 
 def _quota_only(row: Agreement, action: Action, purpose: str | None, at: datetime) -> bool:
@@ -61,14 +68,12 @@ def denial(row: Agreement | None, decision: Decision, action: Action, purpose: s
                      reasons=list(decision.reasons))
 
 
-def consume(agreement_id: str, action: Action, purpose: str | None,
-            decided: tuple[Agreement | None, Decision] | None = None) -> Agreement:
-    """Count one use of the agreement (no commit); 402/403 if it is (no longer) allowed."""
+def consume(agreement_id: str, action: Action, purpose: str | None) -> Agreement:
+    """Count one use of the agreement (no commit; the row stays locked until the transaction
+    ends); 402/403 if it is not allowed now."""
     at = utcnow()
-    del decided  # an earlier decision's row may have been refreshed since: decide again, so
-    # the count the CAS compares is exactly the count the allowing decision saw
     for _ in range(RETRIES):
-        row, decision = decide(agreement_id, action, purpose, at)
+        row, decision = decide(agreement_id, action, purpose, at, lock=True)
         if row is None or not decision.allowed:
             raise denial(row, decision, action, purpose, at)
         seen = row.count_used
@@ -80,10 +85,18 @@ def consume(agreement_id: str, action: Action, purpose: str | None,
     raise Conflict("The license is busy; retry the request.")
 
 
-def meter(agreement: Agreement, unit: UsageUnit, principal: Principal, n: int = 1) -> None:
+def refund(agreement_id: str) -> None:
+    """Take back one counted use (its answer was never delivered). No commit."""
+    db.session.execute(
+        update(Agreement).where(Agreement.id == agreement_id, Agreement.count_used > 0)
+        .values(count_used=Agreement.count_used - 1).execution_options(synchronize_session=False))
+
+
+def meter(agreement_id: str, listing_id: str, unit: UsageUnit, principal: Principal,
+          n: int = 1) -> None:
     """One usage row for billing (payments invoice them per period) and listing popularity."""
     db.session.add(UsageRecord(
-        id=new_id("use"), agreement_id=agreement.id, unit=unit, n=n, at=utcnow(),
+        id=new_id("use"), agreement_id=agreement_id, unit=unit, n=n, at=utcnow(),
         api_key_id=principal.api_key_id,
         user_id=None if principal.api_key_id else principal.user_id))
-    record_usage(agreement.listing_id, n)
+    record_usage(listing_id, n)

@@ -3,8 +3,11 @@
 Order of work, so a refused call changes nothing and the locked part is short: authorise the
 API key → find the element → token bucket (429) → pick the organisation's first agreement for
 the element whose policy allows ``api_access`` now (402 quota / 403 otherwise) → check the
-arguments against the licensed columns (422) → read the page with DuckDB → count the use
-(compare-and-set, :mod:`.gate`) → usage row and listing popularity → one commit.
+arguments against the licensed columns (422) → end this read-only transaction, so no database
+lock (SQLite's write lock from ``BEGIN IMMEDIATE``) is held while DuckDB reads the page → in a
+second, short transaction count the use (row lock + compare-and-set, :mod:`.gate`; it decides
+again on the committed row, so a revocation meanwhile still refuses) → usage row and listing
+popularity → commit.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from contracts import Action, AgreementState, Decision
+from contracts import Action, AgreementState
 from marketplace.access import gate, ratelimit, recordsql
 from marketplace.access.models import UsageUnit
 from marketplace.access.policy import Effective, effective
@@ -28,6 +31,7 @@ from marketplace.db import db
 from marketplace.elements.models import Element, ElementVersion
 from marketplace.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.http import decode_cursor, encode_cursor
+from marketplace.orders.access import decision_for
 from marketplace.orders.models import Agreement
 
 __all__ = ["Page", "read_records"]
@@ -43,16 +47,17 @@ class Page:
     next_cursor: str | None
 
 
-def _choose(org_id: str, element_id: str,
-            purpose: str | None) -> tuple[Agreement, tuple[Agreement | None, Decision]]:
-    ids = list(db.session.scalars(select(Agreement.id).where(
+def _choose(org_id: str, element_id: str, purpose: str | None) -> Agreement:
+    """The first active agreement that allows the call now, read in one statement."""
+    rows = db.session.scalars(select(Agreement).where(
         Agreement.buyer_org_id == org_id, Agreement.element_id == element_id,
-        Agreement.state == AgreementState.ACTIVE).order_by(Agreement.id)))
+        Agreement.state == AgreementState.ACTIVE).order_by(Agreement.id)
+        .execution_options(populate_existing=True)).all()
     now, first_denial = utcnow(), None
-    for agreement_id in ids:
-        row, decision = gate.decide(agreement_id, Action.API_ACCESS, purpose, now)
-        if row is not None and decision.allowed:
-            return row, (row, decision)
+    for row in rows:
+        decision = decision_for(row, Action.API_ACCESS, purpose=purpose, at=now)
+        if decision.allowed:
+            return row
         first_denial = first_denial or gate.denial(row, decision, Action.API_ACCESS, purpose,
                                                    now)
     if first_denial is None:
@@ -107,7 +112,7 @@ def read_records(principal: Principal | None, element_id: str, purpose: str | No
     if element is None:
         raise NotFound("No such element.")
     ratelimit.limit(p.api_key_id or "")
-    agreement, decided = _choose(org_id, element.id, purpose)
+    agreement = _choose(org_id, element.id, purpose)
     version = db.session.get(ElementVersion, agreement.element_version_id)
     assert version is not None
     found = effective(version)
@@ -118,10 +123,11 @@ def read_records(principal: Principal | None, element_id: str, purpose: str | No
     blob = store.local_path(version.output_sha256).resolve()
     root = Path(getattr(store, "root", blob.parent)).resolve()
     path, root = str(blob), str(root)
+    agreement_id, element_id, version_id = agreement.id, version.element_id, version.id
+    db.session.commit()  # nothing was written: just end the transaction before the read
     rows, last = recordsql.read_page(root, path, fields, filters, after, args["limit"])
-    agreement = gate.consume(agreement.id, Action.API_ACCESS, purpose, decided)
-    gate.meter(agreement, UsageUnit.api_call, p)
+    used = gate.consume(agreement_id, Action.API_ACCESS, purpose)
+    gate.meter(used.id, used.listing_id, UsageUnit.api_call, p)
     cursor = encode_cursor(str(last)) if last is not None else None
-    page = Page(agreement.id, version.element_id, version.id, fields, rows, cursor)
     db.session.commit()
-    return page
+    return Page(agreement_id, element_id, version_id, fields, rows, cursor)

@@ -74,6 +74,25 @@ def approve_organization(principal: Principal | None, org_id: str) -> Organizati
     return org
 
 
+
+def list_for_review(principal: Principal | None) -> list[Organization]:
+    """Every organisation but the operator's, pending ones first, then by name (operator
+    staff; the console's approval queue)."""
+    authorize(principal, "organization.review.read")
+    rows = db.session.scalars(select(Organization).where(Organization.kind != OrgKind.operator)
+                              .order_by(Organization.name))
+    return sorted(rows, key=lambda org: org.status is not OrgStatus.pending)
+
+
+def names(ids: set[str]) -> dict[str, str]:
+    """Display names of organisations, for pages that show ids (no authorisation: names of
+    organisations the caller already has ids of)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Organization.id, Organization.name)
+                              .where(Organization.id.in_(ids)))
+    return {org_id: name for org_id, name in rows}
+
 def add_member(principal: Principal | None, org_id: str, email: str, role: Role) -> Membership:
     """Add a registered user with a role that fits the organisation's kind (owner/admin only)."""
     org = get_organization(principal, org_id)

@@ -159,3 +159,13 @@ def certificate(principal: Principal | None, asset_id: str,
         "registered_at": row.created_at.isoformat(), "ledger_index": row.ledger_index,
         "receipt": receipt,
     }
+
+
+def get_version(principal: Principal | None, version_id: str) -> tuple[Asset, AssetVersion]:
+    """One asset version by id with its asset, authorised like :func:`get_asset` (the web
+    console's pipeline builder starts from a version)."""
+    version = db.session.get(AssetVersion, version_id)
+    if version is None:
+        authorize(principal, "asset.list")
+        raise NotFound("No such asset version.")
+    return get_asset(principal, version.asset_id), version

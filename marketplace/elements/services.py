@@ -114,3 +114,11 @@ def latest(element: Element) -> ElementVersion | None:
     return db.session.scalar(select(ElementVersion).where(
         ElementVersion.element_id == element.id,
         ElementVersion.version == element.latest_version))
+
+
+def list_elements(principal: Principal | None, org_id: str) -> list[Element]:
+    """The elements an organisation owns, newest first (the web console's merchant list);
+    only the organisation's merchants may list them."""
+    authorize(principal, "merchant.console", org_id)
+    return list(db.session.scalars(select(Element).where(Element.owner_org_id == org_id)
+                                   .order_by(Element.created_at.desc(), Element.id)))

@@ -29,7 +29,7 @@ from marketplace.ids import looks_like_id
 from marketplace.orders.models import Agreement
 from marketplace.orders.transitions import apply, platform_actor
 
-__all__ = ["authorize_use", "expire_due"]
+__all__ = ["authorize_use", "decision_for", "expire_due"]
 
 #: The states the table lets expire (derived, not hard-coded).
 EXPIRABLE = tuple(sorted({s for (s, e) in TRANSITIONS if e is AgreementEvent.EXPIRE}))
@@ -47,6 +47,13 @@ def authorize_use(agreement_id: str, action: Action | str, *, purpose: str | Non
         return _deny("no such agreement")
     row = db.session.execute(select(Agreement).where(Agreement.id == agreement_id)
                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    return decision_for(row, action, purpose=purpose, at=at, region=region, recipient=recipient)
+
+
+def decision_for(row: Agreement | None, action: Action | str, *, purpose: str | None,
+                 at: datetime, region: str | None = None,
+                 recipient: str | None = None) -> Decision:
+    """:func:`authorize_use` on a row the caller has just read (and perhaps locked) itself."""
     if row is None:
         return _deny("no such agreement")
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from flask import Flask, current_app, has_app_context
@@ -41,6 +42,13 @@ class PaymentGateway(Protocol):
         ``order.id``); may raise a DomainError, which aborts the order."""
         ...
 
+    def cancel(self, reference: str, txn_id: str) -> Any:
+        """Cancel the open provider payment ``reference`` (idempotent on ``txn_id``), e.g.
+        when the order's license ends before it is paid; returns the payment's state
+        afterwards (``.status``: ``failed`` once cancelled, ``succeeded`` if the provider
+        captured it first). Never called inside a database transaction."""
+        ...
+
 
 class FakePaymentGateway:
     """Accepts every payment request; ``confirm``/``fail`` play the provider's webhook."""
@@ -50,6 +58,7 @@ class FakePaymentGateway:
     def __init__(self, app: Flask | None = None) -> None:
         self.app = app
         self.started: dict[str, PaymentStart] = {}
+        self.cancelled: dict[str, str] = {}  # reference → the txn id that cancelled it
 
     def start(self, order: Order) -> PaymentStart:
         reference = f"fake_pay_{order.id}"
@@ -60,6 +69,10 @@ class FakePaymentGateway:
                             "activates when the provider confirms it."})
         self.started[order.id] = started
         return started
+
+    def cancel(self, reference: str, txn_id: str) -> Any:
+        self.cancelled.setdefault(reference, txn_id)
+        return SimpleNamespace(intent_id=reference, status="failed", decline_code="canceled")
 
     def _context(self) -> Any:
         if has_app_context() or self.app is None:

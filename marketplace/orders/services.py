@@ -139,13 +139,20 @@ def _set_order(order_id: str, **values: Any) -> None:
 
 
 def revoke(principal: Principal | None, license_id: str, reason: str) -> Agreement:
-    """The operator withdraws the license (a breach): every later use is denied at once."""
+    """The operator withdraws the license (a breach): every later use is denied at once. A
+    license still awaiting payment has its open PaymentIntents cancelled at the provider,
+    after the commit (no provider call inside a transaction)."""
     agreement = get_license(principal, license_id)
     p = authorize(principal, "license.revoke", agreement)
     now: datetime = utcnow()
     operator_org = next(m.org_id for m in p.memberships if m.org_kind is OrgKind.operator
                         and m.org_status is OrgStatus.approved and m.role is Role.operator_admin)
+    unpaid, order_id = agreement.state is AgreementState.PENDING_PAYMENT, agreement.order_id
     apply(agreement, AgreementEvent.REVOKE, Actor(operator_org, p.user_id), reason=reason,
           values={"revoked_at": now, "revoke_reason": reason})
     db.session.commit()
+    if unpaid:
+        from marketplace.payments.cancel import cancel_open  # lazy: payments builds on orders
+
+        cancel_open(order_id)
     return agreement

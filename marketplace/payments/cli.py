@@ -1,5 +1,6 @@
-"""``flask --app marketplace payments sync`` and ``flask --app marketplace revenue close-day
-[DATE]`` (issue 6 §2, §4), and the worker's timer that runs both every
+"""``flask --app marketplace payments sync``, ``flask --app marketplace revenue close-day
+[DATE]`` and ``flask --app marketplace revenue invoice-usage --period YYYY-MM`` (issue 6 §2,
+§3, §4), and the worker's timer that runs both every
 ``PAYMENTS_SYNC_SECONDS`` (sync; and closing yesterday once it is over).
 """
 
@@ -81,6 +82,23 @@ def register(app: Flask) -> None:
         row = close_day(target)
         click.echo(f"{row.day.isoformat()}: {row.transactions} transactions, {row.lines} "
                    f"lines, digest {row.digest}, ledger entry {row.ledger_index}")
+
+    @revenue.command("invoice-usage")
+    @click.option("--period", required=True, help="The month to invoice, YYYY-MM (UTC).")
+    def invoice_usage_command(period: str) -> None:
+        """Invoice metered plans for PERIOD from recorded usage (idempotent)."""
+        from marketplace.errors import DomainError
+        from marketplace.revenue.billing import run_period
+
+        try:
+            result = run_period(period)
+        except DomainError as exc:
+            problem = exc.to_problem()
+            raise click.ClickException(" ".join([exc.detail, *(
+                f"{k}: {v}" for k, v in problem.items() if k not in
+                ("type", "title", "status", "detail"))])) from exc
+        for name, count in result.items():
+            click.echo(f"{name}: {count}")
 
     app.cli.add_command(payments)
     app.cli.add_command(revenue)

@@ -5,7 +5,8 @@ The signature is checked first (400 problem when missing, malformed, forged or o
 5-minute tolerance; nothing is stored). The event row is unique on the provider's event id, so a
 redelivery is a 200 no-op, even when two deliveries race. ``payment_intent.succeeded`` /
 ``payment_intent.payment_failed`` / ``charge.refunded`` go through :mod:`.settle`, which makes
-duplicates and out-of-order deliveries harmless; other types and events about objects that are
+duplicates and out-of-order deliveries harmless; a PaymentIntent of a metered-usage invoice goes
+to :mod:`marketplace.revenue.invoice_payments`; other types and events about objects that are
 not ours are stored as ``ignored``.
 """
 
@@ -31,6 +32,7 @@ from marketplace.ids import new_id
 from marketplace.payments import settle
 from marketplace.payments.models import PaymentAttempt, PaymentEvent
 from marketplace.payments.webhooks import configured_secrets, verify_signature
+from marketplace.revenue.invoice_payments import invoice_of, paid
 
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
 
@@ -59,7 +61,13 @@ def _order_of(obj: dict[str, Any], intent_id: str | None) -> str:
 
 
 def _dispatch(kind: str, obj: dict[str, Any]) -> None:
-    if kind == "payment_intent.succeeded":
+    invoice_id = invoice_of(obj) if kind != "charge.refunded" else None
+    if invoice_id is not None:  # a metered-usage invoice's payment
+        if kind == "payment_intent.succeeded":
+            paid(invoice_id, obj["id"])
+        else:  # a failed attempt: the invoice stays due, the buyer may try again
+            db.session.commit()
+    elif kind == "payment_intent.succeeded":
         settle.succeeded(_order_of(obj, obj["id"]), obj["id"])
     elif kind == "payment_intent.payment_failed":
         error = obj.get("last_payment_error") or {}

@@ -3,8 +3,11 @@ and a provider-less simulation of it for tests and demos (issue 6 §1; DESIGN.md
 
 Both offer the same calls: ``start`` (at ``POST /orders``: no provider call, just the
 ``next_action`` pointing at ``POST /orders/{id}/pay``), ``pay`` (one PaymentIntent per attempt,
-created and confirmed at once; Idempotency-Key from the attempt id), ``retrieve``, ``refund``
-(Idempotency-Key from our refund id) and ``charges`` (every provider charge, page by page).
+created and confirmed at once; Idempotency-Key from the attempt id), ``retrieve``, ``cancel``
+(``POST /v1/payment_intents/{id}/cancel``, Idempotency-Key from the attempt id), ``refund``
+(Idempotency-Key from our refund id), ``open_invoice`` (an unconfirmed PaymentIntent for a
+metered-usage invoice, Idempotency-Key from the invoice id) and ``charges`` (every provider
+charge, page by page). None of them is called inside a database transaction.
 ``PAYMENTS_GATEWAY`` (``stripe`` | ``fake``) chooses; :func:`install` puts it in the app.
 """
 
@@ -19,10 +22,12 @@ from flask import Flask
 
 from marketplace.orders.models import Order
 from marketplace.orders.payments import EXTENSION, FakePaymentGateway, PaymentStart
-from marketplace.payments.errors import CardDeclined
+from marketplace.payments.errors import CardDeclined, IdempotencyKeyReused, ProviderRejected
 from marketplace.payments.stripe_api import StripeClient
 
 DECLINED_METHODS = frozenset({"pm_card_visa_chargeDeclined", "pm_card_chargeDeclined"})
+#: Stripe's test method that needs the payer's authentication (3-D Secure): it stays pending.
+PENDING_METHODS = frozenset({"pm_card_authenticationRequired"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class IntentState:
     amount_fen: int
     order_id: str | None = None
     decline_code: str | None = None
+    invoice_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,10 @@ def intent_state(intent: dict[str, Any]) -> IntentState:
         mapped = "failed"
     else:
         mapped = "pending"
+    metadata = intent.get("metadata") or {}
     return IntentState(intent["id"], mapped, int(intent.get("amount") or 0),
-                       (intent.get("metadata") or {}).get("order_id"),
-                       error.get("decline_code") or error.get("code"))
+                       metadata.get("order_id"), error.get("decline_code") or error.get("code"),
+                       metadata.get("invoice_id"))
 
 
 class StripePaymentGateway:
@@ -90,9 +97,24 @@ class StripePaymentGateway:
     def retrieve(self, intent_id: str) -> IntentState:
         return intent_state(self.client.retrieve_payment_intent(intent_id))
 
+    def cancel(self, reference: str, txn_id: str) -> IntentState:
+        """Cancel an open intent; one the provider finished first is reported as it is."""
+        try:
+            return intent_state(self.client.cancel_payment_intent(txn_id, reference))
+        except IdempotencyKeyReused:
+            raise
+        except ProviderRejected:  # no longer cancellable: succeeded, or cancelled before
+            return self.retrieve(reference)
+
     def refund(self, refund_id: str, intent_id: str, amount_fen: int) -> str:
         return self.client.create_refund(refund_id, payment_intent=intent_id,
                                          amount_fen=amount_fen)["id"]
+
+    def open_invoice(self, invoice_id: str, amount_fen: int, currency: str) -> IntentState:
+        """An unconfirmed intent the buyer confirms with the provider."""
+        return intent_state(self.client.create_payment_intent(
+            invoice_id, amount_fen=amount_fen, currency=currency, order_id=None,
+            metadata={"invoice_id": invoice_id}))
 
     def charges(self) -> Iterator[ProviderCharge]:
         for c in self.client.list_charges():
@@ -103,8 +125,9 @@ class StripePaymentGateway:
 
 
 class SimulatedGateway(FakePaymentGateway):
-    """The fake of the orders package, plus ``pay``/``refund``/``charges`` kept in memory:
-    ``pm_card_visa_chargeDeclined`` declines, every other method succeeds at once."""
+    """The fake of the orders package, plus the other calls kept in memory:
+    ``pm_card_visa_chargeDeclined`` declines, ``pm_card_authenticationRequired`` stays
+    pending, every other method succeeds at once."""
 
     def __init__(self, app: Flask | None = None) -> None:
         super().__init__(app)
@@ -121,13 +144,28 @@ class SimulatedGateway(FakePaymentGateway):
         intent_id = f"pi_fake_{attempt_id}"
         if intent_id not in self.intents:  # the same attempt replays its first answer
             declined = payment_method in DECLINED_METHODS
+            status = "failed" if declined else (
+                "pending" if payment_method in PENDING_METHODS else "succeeded")
             self.intents[intent_id] = IntentState(
-                intent_id, "failed" if declined else "succeeded", order.amount_fen, order.id,
+                intent_id, status, order.amount_fen, order.id,
                 "generic_decline" if declined else None)
         return self.intents[intent_id]
 
     def retrieve(self, intent_id: str) -> IntentState:
         return self.intents[intent_id]
+
+    def cancel(self, reference: str, txn_id: str) -> IntentState:
+        intent = self.intents[reference]
+        if intent.status == "pending":
+            intent = self.intents[reference] = replace(intent, status="failed",
+                                                       decline_code="canceled")
+        self.cancelled.setdefault(reference, txn_id)
+        return intent
+
+    def open_invoice(self, invoice_id: str, amount_fen: int, currency: str) -> IntentState:
+        intent_id = f"pi_fake_{invoice_id}"
+        return self.intents.setdefault(intent_id, IntentState(
+            intent_id, "pending", amount_fen, invoice_id=invoice_id))
 
     def refund(self, refund_id: str, intent_id: str, amount_fen: int) -> str:
         provider_id = f"re_fake_{refund_id}"

@@ -71,8 +71,18 @@ def pay(principal: Principal | None, order_id: str, payment_method: str) -> Orde
     return db.session.get(Order, order_id, populate_existing=True)  # type: ignore[return-value]
 
 
+def detached(order: Order) -> Order:
+    """The order's row loaded and detached, and the transaction ended, so the provider is
+    called while no transaction (and no lock) is held."""
+    db.session.refresh(order)
+    db.session.expunge(order)
+    db.session.rollback()
+    return order
+
+
 def apply_outcome(order: Order, attempt_id: str, payment_method: str) -> None:
     """Ask the provider (again: the same attempt replays) and apply what it says."""
+    order = detached(order)
     try:
         state = gateway().pay(order, attempt_id, payment_method)  # type: ignore[attr-defined]
     except PaymentProviderError as exc:
@@ -159,14 +169,20 @@ def execute(refund_id: str) -> Refund:
     assert row is not None
     order = db.session.get(Order, row.order_id)
     assert order is not None
+    order_id, intent, amount = order.id, paid_intent(order), row.amount_fen
+    db.session.rollback()  # no transaction is open while the provider answers
     try:
-        provider_id = gateway().refund(row.id, paid_intent(order), row.amount_fen)  # type: ignore[attr-defined]
+        provider_id = gateway().refund(refund_id, intent, amount)  # type: ignore[attr-defined]
     except PaymentProviderError as exc:
         if exc.status != 503:
-            row.status = RefundStatus.failed
+            db.session.execute(update(Refund).where(
+                Refund.id == refund_id, Refund.status == RefundStatus.pending)
+                .values(status=RefundStatus.failed).execution_options(synchronize_session=False))
             db.session.commit()
         raise
-    txn = settle.refunded(order.id, provider_id, row.amount_fen)
+    txn = settle.refunded(order_id, provider_id, amount)
+    row = db.session.get(Refund, refund_id, populate_existing=True)
+    assert row is not None
     row.provider_refund_id, row.status = provider_id, RefundStatus.succeeded
     row.journal_transaction_id = txn.id
     db.session.commit()

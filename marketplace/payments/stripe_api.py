@@ -59,11 +59,12 @@ class StripeClient:
 
     # -- PaymentIntents ----------------------------------------------------------------
     def create_payment_intent(self, txn_id: str, *, amount_fen: int, currency: str,
-                              order_id: str, payment_method: str | None = None,
+                              order_id: str | None, payment_method: str | None = None,
                               confirm: bool = False,
                               metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """Create an intent for ``order_id``; with ``confirm`` and a ``payment_method`` the
-        card is charged at once (a decline raises :class:`~.errors.CardDeclined`)."""
+        """Create an intent for ``order_id`` (None: for something else, named in
+        ``metadata``); with ``confirm`` and a ``payment_method`` the card is charged at once
+        (a decline raises :class:`~.errors.CardDeclined`)."""
         if not _CURRENCY.fullmatch(currency):
             raise ValueError(f"not a currency code: {currency!r}")
         params: dict[str, Any] = {

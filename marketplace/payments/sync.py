@@ -1,7 +1,14 @@
 """``flask --app marketplace payments sync`` and the worker's timer (issue 6 §2, §5): webhooks can
-be lost, so pending attempts are settled from the provider's own state, pending refunds are
-retried (same Idempotency-Key), and unpaid agreements past ``PAYMENT_PENDING_TTL_MINUTES``
-expire (``payment_timeout``). Everything goes through the same functions as the webhook.
+be lost, so pending attempts are settled from the provider's own state (an intent still open
+for an order that ended unpaid is cancelled), pending refunds are retried (same
+Idempotency-Key), unpaid agreements past ``PAYMENT_PENDING_TTL_MINUTES`` expire
+(``payment_timeout``) and due metered-usage invoices are settled. Everything goes through the
+same functions as the webhook.
+
+No provider call is made while a database transaction is open (on SQLite every transaction
+holds the write lock; on PostgreSQL an idle transaction pins a snapshot and any locks taken):
+each pass reads what it needs, ends the transaction, calls the provider, then applies the
+answer in a short transaction of its own.
 """
 
 from __future__ import annotations
@@ -19,40 +26,48 @@ from marketplace.errors import DomainError
 from marketplace.orders.models import Agreement, Order, OrderState
 from marketplace.orders.payments import gateway
 from marketplace.orders.transitions import apply, platform_actor
-from marketplace.payments import services, settle
+from marketplace.payments import cancel, services
 from marketplace.payments.models import AttemptStatus, PaymentAttempt, Refund, RefundStatus
 
 log = logging.getLogger(__name__)
 
 
-def settle_attempts() -> int:
-    """Ask the provider about every pending attempt; returns how many reached a final state."""
-    pending = list(db.session.scalars(select(PaymentAttempt.id).where(
-        PaymentAttempt.status == AttemptStatus.pending).order_by(PaymentAttempt.id)))
+def _pending_attempts() -> list[tuple[str, str, str | None, str, OrderState]]:
+    """(attempt, order, intent, method, order state) of every pending attempt; ends the read."""
+    rows = [tuple(r) for r in db.session.execute(
+        select(PaymentAttempt.id, PaymentAttempt.order_id, PaymentAttempt.intent_id,
+               PaymentAttempt.payment_method, Order.state)
+        .join(Order, Order.id == PaymentAttempt.order_id)
+        .where(PaymentAttempt.status == AttemptStatus.pending).order_by(PaymentAttempt.id))]
     db.session.rollback()
+    return rows  # type: ignore[return-value]
+
+
+def settle_attempts() -> int:
+    """Ask the provider about every pending attempt; returns how many reached a final state.
+    An intent still open for an order that ended unpaid is cancelled. Each provider call is
+    made with no database transaction open; each answer is applied in a short one."""
     done = 0
-    for attempt_id in pending:
-        attempt = db.session.get(PaymentAttempt, attempt_id, populate_existing=True)
-        order = db.session.get(Order, attempt.order_id) if attempt else None
-        if attempt is None or order is None or attempt.status is not AttemptStatus.pending:
-            continue
+    for attempt_id, order_id, intent_id, method, order_state in _pending_attempts():
         try:
-            if attempt.intent_id:
-                state = gateway().retrieve(attempt.intent_id)  # type: ignore[attr-defined]
-                if state.status == "succeeded":
-                    settle.succeeded(order.id, state.intent_id, attempt.id)
-                elif state.status == "failed":
-                    settle.failed(order.id, state.intent_id,
-                                  state.decline_code or "payment_failed", attempt.id)
+            if intent_id:
+                state = gateway().retrieve(intent_id)  # type: ignore[attr-defined]
+                if state.status == "pending" and order_state is OrderState.unpaid:
+                    state = gateway().cancel(intent_id, attempt_id)
+                cancel.apply(order_id, attempt_id, state)
             else:  # the answer was lost: replaying the attempt returns the provider's result
-                services.apply_outcome(order, attempt.id, attempt.payment_method)
+                order = db.session.get(Order, order_id)
+                assert order is not None
+                services.apply_outcome(order, attempt_id, method)
         except DomainError as exc:
             db.session.rollback()
             if exc.status == 503:
                 log.warning("payments sync: provider unavailable for %s", attempt_id)
                 continue
-        current = db.session.get(PaymentAttempt, attempt_id, populate_existing=True)
-        done += current is not None and current.status is not AttemptStatus.pending
+        current = db.session.scalar(select(PaymentAttempt.status).where(
+            PaymentAttempt.id == attempt_id))
+        db.session.rollback()
+        done += current is not None and current is not AttemptStatus.pending
     return done
 
 
@@ -97,5 +112,7 @@ def expire_unpaid() -> list[str]:
 
 
 def sync() -> dict[str, int]:
+    from marketplace.revenue.invoice_payments import settle_due
+
     return {"attempts_settled": settle_attempts(), "refunds_retried": retry_refunds(),
-            "agreements_expired": len(expire_unpaid())}
+            "agreements_expired": len(expire_unpaid()), "invoices_paid": settle_due()}

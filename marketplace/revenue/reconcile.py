@@ -3,7 +3,8 @@
 Provider charges are streamed page by page and checked in batches against the journal (sale
 gross, refunded total) and the agreement; the order ids seen go into a TEMPORARY table, so the
 journal side ("a sale the provider never captured") is a SQL anti-join and memory stays flat
-as volume grows. Exceptions: ``missing_in_journal``, ``missing_at_provider``,
+as volume grows. A sale's reference is its order id, or the invoice id of a metered-usage
+invoice. Exceptions: ``missing_in_journal``, ``missing_at_provider``,
 ``unknown_charge``, ``duplicated``, ``amount_mismatch``, ``refund_mismatch``,
 ``agreement_mismatch``.
 """
@@ -20,6 +21,7 @@ from contracts import AgreementState
 from marketplace.db import db
 from marketplace.orders.models import Agreement
 from marketplace.payments.models import PaymentAttempt
+from marketplace.revenue.billing_models import Invoice
 from marketplace.revenue.models import JournalLine, JournalTransaction, TransactionKind
 from marketplace.revenue.postings import PROVIDER_CLEARING
 
@@ -62,6 +64,8 @@ def _check_batch(charges: list[Any]) -> Iterator[dict[str, Any]]:
     intents = [c.intent_id for c in charges if c.intent_id]
     orders = dict(db.session.execute(select(PaymentAttempt.intent_id, PaymentAttempt.order_id)
                                      .where(PaymentAttempt.intent_id.in_(intents))).all())
+    orders.update(db.session.execute(select(Invoice.intent_id, Invoice.id)  # invoice sales
+                                     .where(Invoice.intent_id.in_(intents))).all())
     ids = sorted(set(orders.values()))
     books = _journal(ids)
     states = dict(db.session.execute(select(Agreement.order_id, Agreement.state)

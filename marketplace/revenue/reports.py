@@ -17,11 +17,10 @@ from sqlalchemy import Select, case, func, select
 
 from marketplace.db import db
 from marketplace.http import decode_cursor, encode_cursor
+from marketplace.revenue import journal_query
+from marketplace.revenue.journal_query import COLUMNS, JournalFilter
 from marketplace.revenue.models import JournalLine, JournalTransaction, TransactionKind
 from marketplace.revenue.postings import merchant_payable
-
-COLUMNS = ("transaction_id", "kind", "reference", "day", "occurred_at", "merchant_org_id",
-           "related_id", "fee_schedule_id", "account", "currency", "debit_fen", "credit_fen")
 
 
 def trial_balance() -> dict[str, Any]:
@@ -72,30 +71,18 @@ def journal_page(start: date | None, end: date | None, cursor: str | None,
     return items, encode_cursor(txns[-1].id) if more and txns else None
 
 
-def journal_lines(start: date | None, end: date | None) -> Iterator[dict[str, Any]]:
-    """Every line in the range, joined with its transaction, streamed."""
-    query = _in_range(select(
-        JournalTransaction.id, JournalTransaction.kind, JournalTransaction.reference,
-        JournalTransaction.day, JournalTransaction.occurred_at,
-        JournalTransaction.merchant_org_id, JournalTransaction.related_id,
-        JournalTransaction.fee_schedule_id, JournalLine.account, JournalLine.currency,
-        JournalLine.debit_fen, JournalLine.credit_fen).join(
-        JournalLine, JournalLine.transaction_id == JournalTransaction.id), start, end)
-    rows = db.session.execute(query.order_by(JournalTransaction.id, JournalLine.id)
-                              .execution_options(yield_per=1000))
-    for row in rows:
-        values = dict(zip(COLUMNS, row, strict=True))
-        values["kind"] = values["kind"].value
-        values["day"] = values["day"].isoformat()
-        values["occurred_at"] = values["occurred_at"].isoformat()
-        yield values
+def journal_lines(start: date | None, end: date | None,
+                  **filters: Any) -> Iterator[dict[str, Any]]:
+    """Every line in the range (narrowed by ``filters``, see :class:`.JournalFilter`), joined
+    with its transaction and merchant name, streamed."""
+    return journal_query.rows(JournalFilter(start, end, **filters))
 
 
-def journal_csv(start: date | None, end: date | None) -> Iterator[str]:
+def journal_csv(start: date | None, end: date | None, **filters: Any) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in journal_lines(start, end):
+    for row in journal_lines(start, end, **filters):
         writer.writerow(row)
         if buffer.tell() > 1 << 16:
             yield buffer.getvalue()
@@ -104,8 +91,8 @@ def journal_csv(start: date | None, end: date | None) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def journal_jsonl(start: date | None, end: date | None) -> Iterator[str]:
-    for row in journal_lines(start, end):
+def journal_jsonl(start: date | None, end: date | None, **filters: Any) -> Iterator[str]:
+    for row in journal_lines(start, end, **filters):
         yield json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

@@ -17,7 +17,7 @@ from marketplace.auth import Principal
 from marketplace.authz import acting_merchant_org, authorize
 from marketplace.db import db
 from marketplace.orders.payments import gateway
-from marketplace.revenue import closing, reconcile, reports
+from marketplace.revenue import closing, journal_query, reconcile, reports, splits, spool
 from marketplace.revenue.models import FeeSchedule
 from marketplace.revenue.schedules import add_schedule
 
@@ -38,9 +38,31 @@ def journal(principal: Principal | None, start: date | None, end: date | None,
 
 
 def journal_stream(principal: Principal | None, fmt: str, start: date | None,
-                   end: date | None) -> Iterator[str]:
+                   end: date | None, **filters: Any) -> Iterator[str]:
+    """Every line of the range as CSV or JSON Lines; ``filters`` as :class:`.JournalFilter`."""
     read(principal)
-    return reports.journal_csv(start, end) if fmt == "csv" else reports.journal_jsonl(start, end)
+    write = reports.journal_csv if fmt == "csv" else reports.journal_jsonl
+    return write(start, end, **filters)
+
+
+# --- web console (issue 8 §6): the journal's lines filtered and paged, merchants, the split ---
+def journal_lines_page(principal: Principal | None, where: journal_query.JournalFilter,
+                       cursor: str | None, limit: int) -> dict[str, Any]:
+    read(principal)
+    items, following = journal_query.page(where, cursor, limit)
+    return {"items": items, "next_cursor": following, "totals": journal_query.totals(where)}
+
+
+def journal_merchants(principal: Principal | None) -> list[tuple[str, str]]:
+    read(principal)
+    return journal_query.merchants()
+
+
+def revenue_split(principal: Principal | None, start: date | None,
+                  end: date | None) -> list[dict[str, Any]]:
+    read(principal)
+    return splits.by_month(start, end)
+# --- end web console ---
 
 
 def statement(principal: Principal | None, org_id: str | None, currency: str, start: date,
@@ -54,7 +76,8 @@ def statement(principal: Principal | None, org_id: str | None, currency: str, st
 
 def reconciliation(principal: Principal | None) -> dict[str, Any]:
     read(principal)
-    result = reconcile.report(gateway().charges())  # type: ignore[attr-defined]
+    with spool.fetch(gateway().charges()) as charges:  # type: ignore[attr-defined]
+        result = reconcile.report(charges)
     result["closed_days"] = closing.check_closed_days()
     return result
 
@@ -92,6 +115,8 @@ def audit_pack(principal: Principal | None) -> Iterator[str]:
     from marketplace.ledger_api import services as ledger
     from marketplace.revenue.models import JournalTransaction
 
+    charges = spool.fetch(gateway().charges())  # type: ignore[attr-defined]
+
     def line(section: str, body: dict[str, Any]) -> str:
         return json.dumps({"section": section, **body}, ensure_ascii=False,
                           separators=(",", ":")) + "\n"
@@ -107,7 +132,8 @@ def audit_pack(principal: Principal | None) -> Iterator[str]:
             .order_by(JournalTransaction.merchant_org_id, JournalTransaction.currency)))
         for org, currency in merchants:
             yield line("statement", reports.statement(org, currency, date.min, date.max))
-        recon = reconcile.report(gateway().charges())  # type: ignore[attr-defined]
+        with charges:
+            recon = reconcile.report(charges)
         yield line("reconciliation", recon)
         for check in closing.check_closed_days():
             yield line("day_close", {**check, "receipt": ledger.receipt(check["ledger_index"])})

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, Flask, current_app, g, request
 from werkzeug.wrappers import Response
 
 from marketplace.web import csrf
@@ -20,6 +20,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
 PRE_SESSION_MAX_AGE = 2 * 3600
+FORM_SLACK = 1 << 20  # multipart headers and the other fields of an upload form
 
 
 def _headers(response: Response) -> Response:
@@ -32,6 +33,9 @@ def _headers(response: Response) -> Response:
 
 
 def _console_request() -> None:
+    # Forms (uploads without JavaScript included) are parsed to read the CSRF token: bound the
+    # body first, so an oversize multipart upload is refused with 413 before it is spooled.
+    request.max_content_length = int(current_app.config["MAX_UPLOAD_BYTES"]) + FORM_SLACK
     csrf.check_request()
     g.elx_principal = web_principal()  # what marketplace.auth.current_principal returns
 

@@ -80,6 +80,9 @@ def exercise_routes(world: World) -> None:
     ok("GET", "/revenue/statements", world["merchant"])
     ok("GET", "/revenue/reconciliation", auditor)
     ok("GET", "/audit/export", auditor)
+    from tests.api.billing_world import exercise_routes as exercise_billing
+
+    exercise_billing(world)  # payouts and invoices (a payable exists now)
 
 
 

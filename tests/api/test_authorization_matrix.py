@@ -254,6 +254,25 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, int], Builder]] = {
     ("GET", "/api/v1/revenue/statements"): (
         _only({"operator": 200, "auditor": 200, "merchant": 200, "member": 200}, 403),
         lambda w, r: {"query": f"merchant_org_id={w['merchant'].org_id}"}),
+    # Payouts: recorded by operator admins (1 fen of a payable per call); listed by operator
+    # staff and by merchants' members (their own: the rival merchant sees an empty list).
+    ("POST", "/api/v1/revenue/payouts"): (
+        _only({"operator": 201}, 403),
+        lambda w, r, bw=__import__("tests.api.billing_world", fromlist=["_"]):  # noqa: B008
+            bw.payout_request(w)),
+    ("GET", "/api/v1/revenue/payouts"): (
+        _only({"operator": 200, "auditor": 200, "merchant": 200, "member": 200,
+               "rival": 200}, 403), lambda w, r: {}),
+    # Metered invoices: an operator admin runs a period; everyone lists their own; one
+    # invoice: its buyer, its merchant and operator staff (others: hidden).
+    ("POST", "/api/v1/revenue/invoices/run"): (
+        _only({"operator": 200}, 403), lambda w, r: {"json": {"period": "2020-03"}}),
+    ("GET", "/api/v1/revenue/invoices"): (_all(200, anonymous=401, key=403), lambda w, r: {}),
+    ("GET", "/api/v1/revenue/invoices/<invoice_id>"): (
+        _only({"operator": 200, "auditor": 200, "buyer": 200, "merchant": 200,
+               "member": 200}, 404),
+        lambda w, r, bw=__import__("tests.api.billing_world", fromlist=["_"]):  # noqa: B008
+            bw.invoice_path(w)),
     # --- end payments and revenue ---
     # --- access (issue 7) ---
     # Request builders live in tests/api/access_world.py (bound as the default argument ``aw``).

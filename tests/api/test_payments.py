@@ -161,7 +161,8 @@ def test_lost_answers_are_settled_by_sync_and_unpaid_orders_expire(world: World)
         db.session.execute(text("UPDATE orders SET created_at = :t WHERE id = :id"),
                            {"t": "2000-01-01 00:00:00", "id": stale["id"]})
         db.session.commit()
-        assert sync() == {"attempts_settled": 1, "refunds_retried": 0, "agreements_expired": 1}
+        assert sync() == {"attempts_settled": 1, "refunds_retried": 0, "agreements_expired": 1,
+                          "invoices_paid": 0}
     assert world.ok("GET", f"/orders/{placed['id']}", world["buyer"])["state"] == "paid"
     expired = world.ok("GET", f"/orders/{stale['id']}", world["buyer"])
     assert (expired["state"], expired["license"]["state"]) == ("unpaid", "expired")

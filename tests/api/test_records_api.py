@@ -12,8 +12,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from marketplace.access import recordsql
 from marketplace.access.models import UsageRecord
 from marketplace.db import db
 from marketplace.listings.models import ListingStats
@@ -108,6 +109,59 @@ def test_who_may_call_and_revocation_on_the_next_call(app_factory: Any) -> None:
     world.ok("POST", f"/licenses/{lic}/revoke", world["operator"], json={"reason": "违约"})
     assert get(world, eid, key).status_code == 403
     assert usage(world, lic) == (1, 1, 1)
+
+
+def test_no_lock_is_held_while_the_page_is_read_and_a_revocation_meanwhile_bites(
+        app_factory: Any, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read transaction ends before DuckDB reads the page: the operator's revocation
+    commits meanwhile (it would wait for SQLite's write lock otherwise), and the counting step
+    decides again on the committed row, so the call is refused and nothing is counted."""
+    world = make(app_factory, backend)
+    eid, lic, key = setup(world)
+    real, reading, go = recordsql.read_page, threading.Event(), threading.Event()
+
+    def held(*args: Any) -> Any:
+        reading.set()
+        assert go.wait(30)
+        return real(*args)
+
+    monkeypatch.setattr(recordsql, "read_page", held)
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(get(world, eid, key)))
+    thread.start()
+    safety = threading.Timer(5, go.set)  # were a lock held, the revocation would wait for it
+    try:
+        assert reading.wait(30)
+        safety.start()
+        world.ok("POST", f"/licenses/{lic}/revoke", world["operator"], json={"reason": "违约"})
+        assert not go.is_set(), "the revocation had to wait for the records call"
+    finally:
+        safety.cancel()
+        go.set()
+        thread.join(60)
+    assert out[0].status_code == 403
+    assert "revoked" in " ".join(out[0].get_json()["reasons"])
+    assert usage(world, lic) == (0, 0, 0)
+
+
+def test_a_call_reads_the_agreement_twice_at_most(app_factory: Any) -> None:
+    """Once to choose the license, once locked to count the use (no wasted third read)."""
+    world = make(app_factory)
+    eid, _lic, key = setup(world)
+    seen: list[str] = []
+    with world.app.app_context():
+        engine = db.engine
+
+    def log(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        assert get(world, eid, key).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    reads = [s for s in seen if s.startswith("SELECT agreements.id, agreements.order_id")]
+    assert len(reads) == 2, reads
 
 
 def _storm(world: World, eid: str, key: str, n: int = 20) -> list[Any]:

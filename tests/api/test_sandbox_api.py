@@ -1,8 +1,8 @@
 """Sandbox queries through the API (issue 7 §2–6): a vetted query's noisy answer comes with
 an offline-verifiable ledger receipt; a repeat (however spelled) returns the cached answer
 for no ε; the budget is debited atomically and never overspent, even concurrently; refusals
-name the rule and echo nothing; failures spend nothing; revocation bites on the next call; a
-runaway query is stopped and the pool keeps serving."""
+name the rule and echo nothing; a failed run keeps its ε spent but refunds the use; revocation
+bites on the next call; a runaway query is stopped and the pool keeps serving."""
 
 from __future__ import annotations
 
@@ -95,6 +95,29 @@ def test_answer_carries_a_verifiable_receipt_and_repeats_are_free(world: World) 
     assert state(world, lic) == (2, 10**9, 1, 2)  # two uses, one ε, one answer, two usage rows
 
 
+def test_a_cached_repeat_spends_no_epsilon_but_is_a_metered_use(world: World) -> None:
+    """The repeat releases nothing new (no ε), but the buyer got an answer: it takes one use
+    of the quota, one billed ``sandbox_query`` usage row and its own ledger entry."""
+    eid = element(world)
+    set_policy(world, eid)
+    lic = license_for(world, eid, max_calls=2)
+    first = ask(world, lic, BY_DISTRICT).get_json()
+    again = ask(world, lic, BY_DISTRICT).get_json()
+    assert again["cached"] is True and again["epsilon"]["spent"] == "0"
+    assert again["rows"] == first["rows"]
+    assert state(world, lic) == (2, 10**9, 1, 2)
+    with world.app.app_context():
+        units = db.session.scalars(select(UsageRecord.unit)
+                                   .where(UsageRecord.agreement_id == lic)).all()
+        assert [u.value for u in units] == ["sandbox_query"] * 2
+    kind, payload = entry(world, again["ledger_index"])
+    assert kind == queries.EXECUTED and payload["cached"] is True
+    assert payload["epsilon_spent"] == "0" and payload["result_sha256"] == first["result_sha256"]
+    third = ask(world, lic, BY_DISTRICT)  # the quota is used up, cached or not
+    assert third.status_code == 402 and "rule" not in third.get_json()
+    assert state(world, lic) == (2, 10**9, 1, 2)
+
+
 def test_budget_exhausted_is_402_and_cached_answers_stay_free(world: World) -> None:
     lic = licensed(world)
     distinct = [BY_DISTRICT, "SELECT 类别, count(*) FROM element GROUP BY 类别",
@@ -137,25 +160,46 @@ def test_only_the_buyer_may_query_and_revocation_bites_on_the_next_call(world: W
     assert denied.status_code == 403 and "revoked" in " ".join(denied.get_json()["reasons"])
 
 
-def test_a_runaway_query_is_stopped_spends_nothing_and_the_pool_keeps_serving(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def entry(world: World, index: int) -> tuple[str, dict[str, Any]]:
+    """(kind, payload) of ledger entry ``index``."""
+    body = world.ok("GET", f"/ledger/entries/{index}")
+    return body["fields"]["kind"], json.loads(base64.b64decode(body["payload"]))
+
+
+@pytest.mark.parametrize(("sql", "status", "slug"), [
+    ("SELECT sum(hash(i)) FROM range(1000000000000) t(i)", 504, "query-timeout"),
+    ("SELECT error('zz_engine_' || 'secret')", 503, "query-failed")])
+def test_a_failed_run_keeps_its_epsilon_spent_refunds_the_use_and_the_pool_keeps_serving(
+        world: World, monkeypatch: pytest.MonkeyPatch, sql: str, status: int,
+        slug: str) -> None:
+    """Runaway or broken: one generic problem naming the ε spent (it stays spent: the query
+    ran on the data), the use refunded (no answer, no usage row, nothing cached), the spend
+    on the ledger as ``sandbox.query.failed``; the worker pool then serves the next query."""
     lic = licensed(world)
     real = queries.plan
 
-    def slow(*args: Any) -> Any:
-        return dataclasses.replace(real(*args), params=(),
-                                   sql="SELECT sum(hash(i)) FROM range(1000000000000) t(i)")
+    def broken(*args: Any) -> Any:
+        return dataclasses.replace(real(*args), params=(), sql=sql)
 
-    monkeypatch.setattr(queries, "plan", slow)
+    monkeypatch.setattr(queries, "plan", broken)
     size = ledger_size(world)
     stopped = ask(world, lic, BY_DISTRICT)
-    assert stopped.status_code == 504, stopped.get_json()
-    assert stopped.get_json()["detail"] == "The query ran past the time limit and was stopped."
-    assert state(world, lic) == (0, 0, 0, 0) and ledger_size(world) == size
+    body = stopped.get_json()
+    assert stopped.status_code == status, body
+    assert stopped.mimetype == "application/problem+json" and body["type"].endswith(slug)
+    assert "zz_engine_" not in stopped.get_data(as_text=True)
+    if status == 504:
+        assert body["detail"] == "The query ran past the time limit and was stopped."
+    assert body["epsilon_spent"] == "1" and body["ledger_index"] == size
+    assert state(world, lic) == (0, 10**9, 0, 0) and ledger_size(world) == size + 1
+    kind, payload = entry(world, size)
+    assert kind == queries.FAILED and payload["reason"] == slug
+    assert payload["epsilon_spent"] == "1" and payload["agreement_id"] == lic
     monkeypatch.setattr(queries, "plan", real)
     assert len(world.app.extensions["elx.sandbox_runner"].worker_pids()) == 1
-    served = ask(world, lic, BY_DISTRICT)
-    assert served.status_code == 200 and served.get_json()["epsilon"]["spent"] == "1"
+    served = ask(world, lic, BY_DISTRICT).get_json()  # not cached: it runs (and pays) again
+    assert served["cached"] is False and served["epsilon"]["total_spent"] == "2"
+    assert state(world, lic) == (1, 2 * 10**9, 1, 1)
 
 
 def test_concurrent_queries_cannot_overspend(world: World) -> None:

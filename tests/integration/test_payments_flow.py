@@ -142,3 +142,78 @@ def test_a_lost_answer_and_a_lost_webhook_are_recovered_by_sync(
     assert world.ok("GET", f"/orders/{placed['id']}", world["buyer"])["state"] == "paid"
     report = books_are_clean(world)  # the replayed Idempotency-Key charged only once
     assert report["provider_charges"] == 1
+
+
+def _card(world: World, number: str) -> str:
+    """A card PaymentMethod created at the provider (as the buyer's browser would)."""
+    client = world.app.extensions["elx.payments"].client
+    return client.transport.request("POST", "/v1/payment_methods", {
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2040,
+                                 "cvc": "123"}},
+        idempotency_key=f"pm-{number}-{time.monotonic_ns()}")["id"]
+
+
+def _card_needing_authentication(world: World) -> str:
+    """A card whose charge waits for 3-D Secure (localstripe: 4000002760003184)."""
+    return _card(world, "4000002760003184")
+
+
+def test_revoking_an_unpaid_license_cancels_the_intent_at_the_provider(world: World) -> None:
+    from sqlalchemy import select
+
+    from marketplace.payments.models import PaymentAttempt
+
+    gateway = world.app.extensions["elx.payments"]
+    placed = pending_order(world)
+    waiting = pay(world, placed["id"], _card_needing_authentication(world))
+    assert waiting.status_code == 200 and waiting.get_json()["state"] == "awaiting_payment"
+    with world.app.app_context():
+        attempt = db.session.scalars(select(PaymentAttempt).where(
+            PaymentAttempt.order_id == placed["id"])).one()
+        attempt_id, intent_id = attempt.id, attempt.intent_id
+    assert gateway.client.retrieve_payment_intent(intent_id)["status"] == "requires_action"
+    world.ok("POST", f"/licenses/{placed['license']['id']}/revoke", world["operator"],
+             json={"reason": "违反许可用途"})
+    assert gateway.client.retrieve_payment_intent(intent_id)["status"] == "canceled"
+    with world.app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        assert (attempt.status.value, attempt.decline_code) == ("failed", "canceled")
+    again = gateway.cancel(intent_id, attempt_id)  # the same Idempotency-Key: replayed
+    assert (again.intent_id, again.status) == (intent_id, "failed")
+    order = world.ok("GET", f"/orders/{placed['id']}", world["buyer"])
+    assert (order["state"], order["license"]["state"]) == ("unpaid", "revoked")
+    books_are_clean(world)
+
+
+def test_cancelling_a_captured_intent_reports_it_captured(world: World) -> None:
+    gateway = world.app.extensions["elx.payments"]
+    paid = paid_order(world, 10_000)
+    intent_id = paid["payment"]["reference"]
+    state = gateway.cancel(intent_id, "pat_too_late")
+    assert (state.intent_id, state.status) == (intent_id, "succeeded")
+
+
+def test_a_due_invoice_is_paid_at_the_provider_and_booked(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from tests.api.billing_world import metered_license, run, use
+
+    license_id = metered_license(world)
+    use(world, license_id, datetime(2024, 3, 9, tzinfo=UTC), 340)  # 240 billable × 5 fen
+    assert run(world, "2024-03").get_json()["payments_opened"] == 1
+    [invoice] = world.ok("GET", "/revenue/invoices", world["buyer"])["items"]
+    client = world.app.extensions["elx.payments"].client
+    intent = client.retrieve_payment_intent(invoice["payment_intent_id"])
+    assert (intent["amount"], intent["metadata"]["invoice_id"]) == (1_200, invoice["id"])
+    # the buyer attaches a card and confirms (localstripe cannot do both in one call)
+    client.transport.request("POST", f"/v1/payment_intents/{intent['id']}", {
+        "payment_method": _card(world, "4242424242424242")}, idempotency_key="buyer-card")
+    assert client.confirm_payment_intent("buyer-pays", intent["id"])["status"] == "succeeded"
+    wait_for(world, "payment_intent.succeeded")
+    deadline = time.monotonic() + 10
+    while world.ok("GET", f"/revenue/invoices/{invoice['id']}", world["buyer"])[
+            "status"] != "paid":
+        assert time.monotonic() < deadline, "the webhook did not settle the invoice"
+        time.sleep(0.2)
+    report = books_are_clean(world)
+    assert (report["provider_charges"], report["journal_sales"]) == (1, 1)

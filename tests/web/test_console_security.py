@@ -145,3 +145,17 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_back(app: Any, world: World) -
     form = {"csrf_token": csrf_from(page), "email": world["buyer"].email, "password": PASSWORD,
             "next": "/console?tab=1"}
     assert console.client.post("/login", data=form).headers["Location"] == "/console?tab=1"
+
+
+def test_oversize_form_upload_is_refused_before_it_is_spooled(app: Any, world: World) -> None:
+    console = console_for(app, world["merchant"].email)
+    token = console.token("/console")
+    big = b"a,b\n" * ((app.config["MAX_UPLOAD_BYTES"] + (2 << 20)) // 4)
+    import io
+
+    response = console.client.post("/logout", data={"csrf_token": token,
+                                                     "file": (io.BytesIO(big), "big.csv")},
+                                    content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert console.get("/console").status_code == 200  # the form did not act: still signed in

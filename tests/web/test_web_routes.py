@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from tests.api.world import World, build_world
+from tests.web import buyer_world  # buyer area
+from tests.web import merchant_world as mw  # merchant area
 from tests.web.console import console_for
+from tests.web.ledger_world import entry_path  # ledger area
+from tests.web.public_world import element_path  # public area
+from tests.web.staff_world import valuation_path  # assessor and operator area
 
 VISITORS = ["anonymous", "operator", "auditor", "merchant", "member", "rival", "buyer",
             "rival_buyer", "assessor", "outsider", "pending"]
@@ -43,10 +48,54 @@ PAGES: dict[str, tuple[dict[str, int], Path]] = {
     "/console": (signed_in(), lambda w: "/console"),
     "/lang/<code>": (everyone(303), lambda w: "/lang/zh?next=/"),
     # --- public ---
+    "/catalog": (everyone(200), lambda w: "/catalog?q=区县&domain=交通"),
+    "/elements/<element_id>": (everyone(200), element_path),
     # --- merchant ---
+    "/merchant/assets": (only(MERCHANTS), lambda w: "/merchant/assets"),
+    "/merchant/assets/new": (only(MERCHANTS), lambda w: "/merchant/assets/new"),
+    "/merchant/assets/<asset_id>": (only({**MERCHANTS, "rival": 404}), mw.asset_path),
+    "/merchant/assets/<asset_id>/certificate": (only({**MERCHANTS, "rival": 404}),
+                                                mw.certificate_path),
+    "/merchant/pipelines/new": (only({**MERCHANTS, "rival": 404}), mw.builder_path),
+    "/merchant/jobs/<job_id>": (only({**MERCHANTS, "rival": 404}), mw.job_path),
+    "/merchant/jobs/<job_id>.json": (only({**MERCHANTS, "rival": 404}),
+                                     lambda w: mw.job_path(w) + ".json"),
+    "/merchant/elements": (only(MERCHANTS), lambda w: "/merchant/elements"),
+    "/merchant/elements/<element_id>": (only({**MERCHANTS, "rival": 404}), mw.element_path),
+    "/merchant/elements/<element_id>/query-policy": (only({**MERCHANTS, "rival": 404}),
+                                                     mw.query_policy_path),
+    "/merchant/listings": (only(MERCHANTS), lambda w: "/merchant/listings"),
+    "/merchant/listings/new": (only({**MERCHANTS, "rival": 404}), mw.new_listing_path),
+    "/merchant/listings/<listing_id>": (only({**MERCHANTS, "rival": 404}), mw.listing_path),
+    "/merchant/revenue": (only(MERCHANTS), lambda w: "/merchant/revenue"),
     # --- buyer ---
+    "/buyer/orders": (only(BUYERS), lambda w: "/buyer/orders"),
+    "/buyer/orders/new": (only(BUYERS), buyer_world.new_order_path),
+    "/buyer/orders/<order_id>": (only({"buyer": 200, "rival_buyer": 404}),
+                                 buyer_world.order_path),
+    "/buyer/licenses/<license_id>": (only({"buyer": 200, "rival_buyer": 404}),
+                                     buyer_world.license_path),
+    "/buyer/licenses/<license_id>/sandbox": (only({"buyer": 200, "rival_buyer": 404}),
+                                             buyer_world.sandbox_path),
+    "/buyer/api-keys": (only(BUYERS), lambda w: "/buyer/api-keys"),
+    "/buyer/usage": (only(BUYERS), lambda w: "/buyer/usage"),
     # --- assessor and operator ---
+    "/assessor/valuations": (only({**STAFF, "assessor": 200}), lambda w: "/assessor/valuations"),
+    "/assessor/valuations/new": (only({"assessor": 200}), lambda w: "/assessor/valuations/new"),
+    "/assessor/valuations/<valuation_id>": (only(
+        {**STAFF, "assessor": 200, "merchant": 200, "member": 200}, others=404), valuation_path),
+    "/operator/organizations": (only(STAFF), lambda w: "/operator/organizations"),
+    "/operator/reviews": (only(STAFF), lambda w: "/operator/reviews"),
+    "/operator/orders": (only(STAFF), lambda w: "/operator/orders"),
+    "/operator/fees": (only(STAFF), lambda w: "/operator/fees"),
     # --- auditor and ledger ---
+    "/ledger": (everyone(200), lambda w: "/ledger"),
+    "/ledger/entries/<int:index>": (everyone(200), entry_path),
+    "/audit/trial-balance": (only(STAFF), lambda w: "/audit/trial-balance"),
+    "/audit/journal": (only(STAFF), lambda w: "/audit/journal"),
+    "/audit/journal.csv": (only(STAFF), lambda w: "/audit/journal.csv"),
+    "/audit/reconciliation": (only(STAFF), lambda w: "/audit/reconciliation?run=1"),
+    "/audit/statements": (only(STAFF), lambda w: "/audit/statements"),
 }
 
 

@@ -9,10 +9,17 @@ from flask import Blueprint
 # Module names under marketplace.web.pages, each exposing ``bp``. One line per area.
 AREAS = (
     # --- public ---
+    "public",
     # --- merchant ---
+    "merchant_assets", "merchant_pipelines", "merchant_elements", "merchant_listings",
+    "merchant_revenue", "merchant_policy",
     # --- buyer ---
+    "buyer", "buyer_licenses", "buyer_sandbox", "buyer_keys",
     # --- assessor and operator ---
+    "assessor", "operator", "operator_books",
     # --- auditor and ledger ---
+    "audit",
+    "ledger",
 )
 
 

@@ -1,11 +1,13 @@
 """Invariants through the services (issue 6 acceptance): random sequences of orders, payments
-(successful and declined), partial and full refunds, duplicated webhooks and payouts, driven
-through the API with the in-memory gateway; after every step
+(successful and declined), partial and full refunds, duplicated webhooks and payouts (recorded
+bank transfers through ``POST /revenue/payouts``, some replayed with their Idempotency-Key),
+driven through the API with the in-memory gateway; after every step
 
 The world (and so the books) is shared by the examples, to keep them affordable: the per-order
 checks look at the example's own orders, the global ones hold across all of them.
 
-* Σ debits = Σ credits per currency; no merchant payable below zero;
+* Σ debits = Σ credits per currency; no merchant payable below zero (a payout beyond it is
+  409 showing the payable); one journal posting per recorded payout;
 * no order's refunds exceed what was captured (over-asks are 409 and change nothing);
 * every sale's shares add to its gross, to the fen;
 * the three-way reconciliation has no exceptions, and a license is terminated exactly when
@@ -26,13 +28,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from marketplace.clock import utcnow
 from marketplace.db import db
 from marketplace.revenue import balances
-from marketplace.revenue.journal import PayoutExceedsPayable, post_payout
+from marketplace.revenue.billing_models import Payout
 from marketplace.revenue.models import JournalTransaction, TransactionKind
+from tests.api.billing_world import payout as record_payout
 from tests.api.payment_world import deliver, event, pay, pending_order, refund
 from tests.api.world import build_world
 
@@ -50,6 +52,10 @@ def test_service_invariants(app_factory: Any) -> None:
             self.refunded: dict[str, int] = {}
             self.pending: list[str] = []
             self.payouts = 0
+            with world.app.app_context():  # the world (and its books) outlive each example
+                self.payouts_before = db.session.scalar(
+                    select(func.count()).select_from(Payout))
+                db.session.rollback()
 
         @rule(price=PRICES)
         def place(self, price: int) -> None:
@@ -85,23 +91,34 @@ def test_service_invariants(app_factory: Any) -> None:
                 assert response.status_code == 409
 
         @precondition(lambda self: self.paid)
-        @rule(amount=st.integers(1, 200_000))
-        def payout(self, amount: int) -> None:
+        @rule(amount=st.integers(1, 200_000), replay=st.booleans())
+        def payout(self, amount: int, replay: bool) -> None:
+            """A recorded bank transfer through ``POST /revenue/payouts``."""
             merchant = world["merchant"].org_id
             with world.app.app_context():
-                try:
-                    post_payout(reference=f"po_{next(PAYOUT_IDS)}", merchant_org_id=merchant,
-                                amount_fen=amount, currency="CNY", occurred_at=utcnow())
-                    db.session.commit()
-                    self.payouts += 1
-                except PayoutExceedsPayable:
-                    db.session.rollback()
+                available = balances.payable(merchant, "CNY")
+                db.session.rollback()
+            key = f"po-{next(PAYOUT_IDS)}"
+            response = record_payout(world, amount, key=key)
+            if amount > available:
+                assert response.status_code == 409
+                assert response.get_json()["payable_fen"] == available
+                return
+            assert response.status_code == 201, response.get_json()
+            self.payouts += 1
+            if replay:  # a double click: the same key and body pay nothing more
+                again = record_payout(world, amount, key=key)
+                assert again.status_code == 201 and again.get_json() == response.get_json()
 
         @invariant()
         def books_balance(self) -> None:
             with world.app.app_context():
                 assert set(balances.trial_balance().values()) <= {0}
                 assert balances.payable(world["merchant"].org_id, "CNY") >= 0
+                recorded = db.session.scalar(select(func.count()).select_from(Payout))
+                posted = db.session.scalar(select(func.count()).select_from(
+                    JournalTransaction).where(JournalTransaction.kind == TransactionKind.payout))
+                assert recorded == posted == self.payouts_before + self.payouts
                 for sale in db.session.scalars(select(JournalTransaction).where(
                         JournalTransaction.kind == TransactionKind.sale,
                         JournalTransaction.reference.in_(list(self.paid)))):
