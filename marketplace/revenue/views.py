@@ -24,7 +24,9 @@ bp = Blueprint("revenue", __name__)
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$")
 
 
-class _Range(Schema):
+class DateRange(Schema):
+    """``from``/``to`` days, inclusive, in order (the audit API and the console share it)."""
+
     from_ = fields.Date(data_key="from", load_default=None)
     to = fields.Date(load_default=None)
 
@@ -34,13 +36,13 @@ class _Range(Schema):
             raise MarshmallowError({"to": ["Must not be before from."]})
 
 
-class JournalArgs(_Range):
+class JournalArgs(DateRange):
     format = Text(load_default="json", validate=validate.OneOf(["json", "csv", "jsonl"]))
     cursor = Text(load_default=None)
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=500))
 
 
-class StatementArgs(_Range):
+class StatementArgs(DateRange):
     merchant_org_id = Text(load_default=None, validate=validate.Length(min=1, max=24))
     currency = Text(load_default="CNY", validate=CURRENCY)
 

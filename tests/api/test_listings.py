@@ -234,26 +234,30 @@ BAD_PLANS = [  # (plans, the error path inside "errors")
 ]
 
 
-def _errors_at(body: dict[str, Any], path: tuple[str, ...]) -> Any:
+def _errors_at(body: dict[str, Any], path: tuple[str, ...], case: str) -> Any:
     node = body["errors"]
     for key in path:
-        assert key in node, (path, body["errors"])
+        assert key in node, (case, path, body["errors"])
         node = node[key]
     return node
 
 
-@pytest.mark.parametrize(("plans", "path"), BAD_PLANS)
-def test_bad_plans_are_422_naming_the_plan_and_field(world: World, element: dict[str, str],
-                                                      plans: Any, path: tuple[str, ...]) -> None:
-    response = world.call("POST", "/listings", world["merchant"], json={
-        "element_id": element["element_id"], "domain": "交通",
-        "license_template": "internal-analytics", "plans": plans})
-    assert response.status_code == 422 and response.mimetype == "application/problem+json"
-    assert _errors_at(response.get_json(), path)
-    assert world.ok("GET", "/listings", world["merchant"])["items"] == []
+def test_bad_plans_are_422_naming_the_plan_and_field(world: World,
+                                                      element: dict[str, str]) -> None:
+    """Every case of ``BAD_PLANS`` against one element (built once: the cases only read it);
+    after each case the merchant still has no listing."""
+    for i, (plans, path) in enumerate(BAD_PLANS):
+        case = f"BAD_PLANS[{i}] {'.'.join(path)}"
+        response = world.call("POST", "/listings", world["merchant"], json={
+            "element_id": element["element_id"], "domain": "交通",
+            "license_template": "internal-analytics", "plans": plans})
+        assert response.status_code == 422, (case, response.get_json())
+        assert response.mimetype == "application/problem+json", case
+        assert _errors_at(response.get_json(), path, case), case
+        assert world.ok("GET", "/listings", world["merchant"])["items"] == [], case
 
 
-@pytest.mark.parametrize(("fields", "path"), [
+BAD_FIELDS = [  # (fields over a valid body, the error path inside "errors")
     ({"license_template": "all-rights-forever"}, ("license_template",)),
     ({"license_params": {"valid_days": 0}}, ("license_params", "valid_days")),
     ({"license_params": {"price_fen": 5}}, ("license_params", "price_fen")),
@@ -269,15 +273,19 @@ def test_bad_plans_are_422_naming_the_plan_and_field(world: World, element: dict
     ({"domain": " "}, ("domain",)),
     ({"title": ""}, ("title",)),
     ({"colour": "blue"}, ("colour",)),
-])
-def test_bad_listing_fields_are_422(world: World, element: dict[str, str],
-                                    fields: dict[str, Any], path: tuple[str, ...]) -> None:
-    body = {"element_id": element["element_id"], "domain": "交通",
-            "license_template": "internal-analytics", "plans": [ONE_OFF], **fields}
-    response = world.call("POST", "/listings", world["merchant"], json=body)
-    assert response.status_code == 422, response.get_json()
-    assert _errors_at(response.get_json(), path)
-    assert world.ok("GET", "/listings", world["merchant"])["items"] == []
+]
+
+
+def test_bad_listing_fields_are_422(world: World, element: dict[str, str]) -> None:
+    """Every case of ``BAD_FIELDS`` against one element; nothing is created by any of them."""
+    for i, (fields, path) in enumerate(BAD_FIELDS):
+        case = f"BAD_FIELDS[{i}] {'.'.join(path)}"
+        body = {"element_id": element["element_id"], "domain": "交通",
+                "license_template": "internal-analytics", "plans": [ONE_OFF], **fields}
+        response = world.call("POST", "/listings", world["merchant"], json=body)
+        assert response.status_code == 422, (case, response.get_json())
+        assert _errors_at(response.get_json(), path, case), case
+        assert world.ok("GET", "/listings", world["merchant"])["items"] == [], case
 
 
 def test_plans_of_every_kind_are_kept_as_sent(world: World, element: dict[str, str]) -> None:

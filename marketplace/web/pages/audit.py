@@ -14,8 +14,7 @@ from datetime import date
 from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
-from marshmallow import Schema, fields, validate, validates_schema
-from marshmallow import ValidationError as MarshmallowError
+from marshmallow import Schema, fields, validate
 
 from marketplace.clock import utcnow
 from marketplace.errors import ValidationFailed
@@ -24,7 +23,7 @@ from marketplace.http import load
 from marketplace.revenue import services
 from marketplace.revenue.journal_query import JournalFilter
 from marketplace.revenue.models import TransactionKind
-from marketplace.revenue.views import StatementArgs
+from marketplace.revenue.views import DateRange, StatementArgs
 from marketplace.web.page import console_blueprint, page
 from marketplace.web.pages import audit_view as view
 from marketplace.web.session import web_principal
@@ -38,14 +37,7 @@ def _helpers() -> dict[str, Any]:
     return {"account_label": view.account_label, "kind_label": view.kind_label}
 
 
-class Period(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
-
-    @validates_schema
-    def _order(self, data: dict[str, Any], **_kw: Any) -> None:
-        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise MarshmallowError({"to": ["Must not be before from."]})
+Period = DateRange  # the audit API's own date range
 
 
 class JournalArgs(Period):
