@@ -174,6 +174,8 @@ RULES: dict[str, Rule] = {
     "revenue.invoice.read": Rule(lambda p, inv: p.member_of(inv.buyer_org_id)
                                  or p.member_of(inv.merchant_org_id) or p.is_operator_staff(),
                                  hide=True),
+    # An invoice is paid by the buying organisation's buyers (who may not read it: 404 first).
+    "revenue.invoice.pay": Rule(lambda p, inv: _buyer_of(p, inv.buyer_org_id)),
     # --- end payments and revenue ---
     # --- access (issue 7) ---
     # Query policies: readable wherever the element is (its owner and staff; anyone signed

@@ -6,8 +6,10 @@ Both offer the same calls: ``start`` (at ``POST /orders``: no provider call, jus
 created and confirmed at once; Idempotency-Key from the attempt id), ``retrieve``, ``cancel``
 (``POST /v1/payment_intents/{id}/cancel``, Idempotency-Key from the attempt id), ``refund``
 (Idempotency-Key from our refund id), ``open_invoice`` (an unconfirmed PaymentIntent for a
-metered-usage invoice, Idempotency-Key from the invoice id) and ``charges`` (every provider
-charge, page by page). None of them is called inside a database transaction.
+metered-usage invoice, Idempotency-Key from the invoice id), ``pay_invoice`` (that intent
+confirmed with the buyer's payment method, Idempotency-Keys from the attempt id) and
+``charges`` (every provider charge, page by page). None of them is called inside a database
+transaction.
 ``PAYMENTS_GATEWAY`` (``stripe`` | ``fake``) chooses; :func:`install` puts it in the app.
 """
 
@@ -116,6 +118,24 @@ class StripePaymentGateway:
             invoice_id, amount_fen=amount_fen, currency=currency, order_id=None,
             metadata={"invoice_id": invoice_id}))
 
+    def pay_invoice(self, attempt_id: str, intent_id: str, payment_method: str) -> IntentState:
+        """Attach the method to the invoice's intent and confirm it (two calls: localstripe
+        cannot confirm with a method). An intent the provider already captured (e.g. a
+        concurrent attempt won) is reported as it is."""
+        try:
+            self.client.update_payment_intent(attempt_id, intent_id,
+                                              payment_method=payment_method)
+            return intent_state(self.client.confirm_payment_intent(attempt_id, intent_id))
+        except CardDeclined as exc:
+            return IntentState(intent_id, "failed", 0, None, exc.decline_code or exc.code)
+        except IdempotencyKeyReused:
+            raise
+        except ProviderRejected:
+            state = self.retrieve(intent_id)
+            if state.status != "succeeded":
+                raise
+            return state
+
     def charges(self) -> Iterator[ProviderCharge]:
         for c in self.client.list_charges():
             yield ProviderCharge(c["id"], c.get("payment_intent"), int(c["amount"]),
@@ -133,6 +153,7 @@ class SimulatedGateway(FakePaymentGateway):
         super().__init__(app)
         self.intents: dict[str, IntentState] = {}
         self.refunds: dict[str, tuple[str, int]] = {}
+        self.invoice_attempts: dict[str, IntentState] = {}  # attempt id → its answer
         self._ids = itertools.count(1)
 
     def start(self, order: Order) -> PaymentStart:
@@ -166,6 +187,22 @@ class SimulatedGateway(FakePaymentGateway):
         intent_id = f"pi_fake_{invoice_id}"
         return self.intents.setdefault(intent_id, IntentState(
             intent_id, "pending", amount_fen, invoice_id=invoice_id))
+
+    def pay_invoice(self, attempt_id: str, intent_id: str, payment_method: str) -> IntentState:
+        """Confirm the invoice's intent; the same attempt replays its first answer."""
+        if attempt_id not in self.invoice_attempts:
+            intent = self.intents[intent_id]
+            if intent.status == "pending":
+                declined = payment_method in DECLINED_METHODS
+                status = "failed" if declined else (
+                    "pending" if payment_method in PENDING_METHODS else "succeeded")
+                intent = replace(intent, status=status,
+                                 decline_code="generic_decline" if declined else None)
+                # a declined intent waits for another method, as at the provider
+                self.intents[intent_id] = replace(intent, status="pending") \
+                    if declined else intent
+            self.invoice_attempts[attempt_id] = intent
+        return self.invoice_attempts[attempt_id]
 
     def refund(self, refund_id: str, intent_id: str, amount_fen: int) -> str:
         provider_id = f"re_fake_{refund_id}"

@@ -1,7 +1,7 @@
 """The slice of the Stripe API elx uses, over :class:`~.transport.Transport` (no SDK).
 
 PaymentIntents (https://docs.stripe.com/api/payment_intents): create (optionally confirming
-with a payment method), confirm, retrieve, cancel; Refunds (https://docs.stripe.com/api/refunds),
+with a payment method), update, confirm, retrieve, cancel; Refunds (https://docs.stripe.com/api/refunds),
 full or partial; and auto-paginated lists of Charges and Balance Transactions
 (https://docs.stripe.com/api/pagination: ``limit`` + ``starting_after``, ``has_more``).
 
@@ -81,6 +81,14 @@ class StripeClient:
             "POST", f"/v1/payment_intents/{_id(intent_id)}/confirm",
             {"payment_method": payment_method},
             idempotency_key=idempotency_key(txn_id, "intent.confirm"))
+
+    def update_payment_intent(self, txn_id: str, intent_id: str, *,
+                              payment_method: str) -> dict[str, Any]:
+        """Attach ``payment_method`` to an open intent (then :meth:`confirm_payment_intent`)."""
+        return self.transport.request(
+            "POST", f"/v1/payment_intents/{_id(intent_id)}",
+            {"payment_method": _id(payment_method)},
+            idempotency_key=idempotency_key(txn_id, "intent.update"))
 
     def cancel_payment_intent(self, txn_id: str, intent_id: str) -> dict[str, Any]:
         return self.transport.request(

@@ -5,7 +5,9 @@
 posting (kind ``payout``, reference = the payout id) and its ledger entry are written in the
 same transaction. ``revenue_invoices``: one per (agreement, billing period) — the unique
 constraint makes a re-run, or two concurrent runs, create nothing twice. An invoice's status
-moves only through :data:`INVOICE_TRANSITIONS`.
+moves only through :data:`INVOICE_TRANSITIONS`. ``revenue_invoice_attempts``: one row per
+``POST /revenue/invoices/{id}/pay``, unique per (invoice, ``Idempotency-Key``); its id derives
+the provider's Idempotency-Keys, so a retried attempt is never executed twice.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.due: frozenset({InvoiceStatus.paid}),
     InvoiceStatus.paid: frozenset(),
 }
+
+
+class PayStatus(enum.Enum):
+    pending = "pending"  # sent, or about to be sent, to the provider; no answer yet
+    action_required = "action_required"  # answered: the payer must authenticate (3-D Secure)
+    succeeded = "succeeded"
+    failed = "failed"
 
 
 class Payout(db.Model):
@@ -73,3 +82,19 @@ class Invoice(db.Model):
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class InvoiceAttempt(db.Model):
+    __tablename__ = "revenue_invoice_attempts"
+    __table_args__ = (UniqueConstraint("invoice_id", "idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("revenue_invoices.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    payment_method: Mapped[str] = mapped_column(String(255))
+    status: Mapped[PayStatus] = mapped_column(enum_column(PayStatus), index=True)
+    decline_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,8 +1,8 @@
 """Payout and invoice routes (issue 6 §3); documented in openapi.yaml.
 
 ``POST|GET /revenue/payouts`` (recorded bank transfers), ``POST /revenue/invoices/run`` (the
-operator's run of a billing period), ``GET /revenue/invoices`` and
-``GET /revenue/invoices/{id}``.
+operator's run of a billing period), ``GET /revenue/invoices``, ``GET /revenue/invoices/{id}``
+and ``POST /revenue/invoices/{id}/pay`` (the buyer, with an ``Idempotency-Key``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from marketplace.authz import action
 from marketplace.fields import Text
 from marketplace.http import json_body, load
 from marketplace.orders.ordering import HEADER
-from marketplace.revenue import billing, payouts
+from marketplace.revenue import billing, invoice_pay, payouts
 from marketplace.revenue.billing_models import InvoiceStatus
 
 bp = Blueprint("billing", __name__)
@@ -44,6 +44,10 @@ class PayoutArgs(_Page):
 class InvoiceArgs(_Page):
     period = Text(load_default=None, validate=PERIOD)
     status = fields.Enum(InvoiceStatus, by_value=True, load_default=None)
+
+
+class PayIn(Schema):
+    payment_method = Text(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_]{1,255}$"))
 
 
 class RunIn(Schema):
@@ -88,3 +92,12 @@ def list_invoices():  # type: ignore[no-untyped-def]
 def get_invoice(invoice_id: str):  # type: ignore[no-untyped-def]
     load(Schema(), request.args.to_dict())
     return billing.document(billing.get(current_principal(), invoice_id))
+
+
+@bp.post("/revenue/invoices/<invoice_id>/pay")
+@action("revenue.invoice.pay")
+def pay_invoice(invoice_id: str):  # type: ignore[no-untyped-def]
+    data = load(PayIn(), json_body())
+    row, replayed = invoice_pay.pay(current_principal(), invoice_id,
+                                    request.headers.get(HEADER), data["payment_method"])
+    return billing.document(row), 200, ({"Idempotent-Replayed": "true"} if replayed else {})

@@ -5,7 +5,8 @@ from the invoice id, metadata ``invoice_id``; the buyer confirms it with the pro
 stores its id. When the provider reports it succeeded — the webhook, or ``payments sync`` via
 :func:`settle_due` — :func:`paid` posts a sale (reference: the invoice id) split by the fee
 schedule in force at the period's last instant, and marks the invoice ``paid``; a second
-report changes nothing. The provider is never called inside a database transaction.
+report changes nothing; either also finishes the buyer's pay attempts
+(:mod:`.invoice_pay`). The provider is never called inside a database transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from marketplace.clock import utcnow
 from marketplace.db import db
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.orders.payments import gateway
-from marketplace.revenue.billing_models import Invoice, InvoiceStatus
+from marketplace.revenue.billing_models import Invoice, InvoiceAttempt, InvoiceStatus, PayStatus
 from marketplace.revenue.errors import AlreadyPosted
 from marketplace.revenue.journal import post_sale
 
@@ -42,18 +43,38 @@ def open_due() -> int:
     opened = 0
     for invoice_id, _none, amount, currency in _due(with_intent=False):
         try:
-            state = gateway().open_invoice(invoice_id, amount, currency)  # type: ignore[attr-defined]
+            open_one(invoice_id, amount, currency)
         except DomainError:
             log.warning("could not open a payment for invoice %s; payments sync retries",
                         invoice_id)
             continue
-        db.session.execute(update(Invoice).where(Invoice.id == invoice_id,
-                                                 Invoice.intent_id.is_(None))
-                           .values(intent_id=state.intent_id)
-                           .execution_options(synchronize_session=False))
-        db.session.commit()
         opened += 1
     return opened
+
+
+def open_one(invoice_id: str, amount: int, currency: str) -> str:
+    """Open the invoice's PaymentIntent (idempotent on the invoice id) and store it; returns
+    the stored intent id. Call with no transaction open."""
+    state = gateway().open_invoice(invoice_id, amount, currency)  # type: ignore[attr-defined]
+    db.session.execute(update(Invoice).where(Invoice.id == invoice_id,
+                                             Invoice.intent_id.is_(None))
+                       .values(intent_id=state.intent_id)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    stored = db.session.scalar(select(Invoice.intent_id).where(Invoice.id == invoice_id))
+    db.session.rollback()
+    return str(stored)
+
+
+def settle_attempts(invoice_id: str, status: PayStatus, decline_code: str | None = None,
+                    only: PayStatus | None = None) -> None:
+    """Move the invoice's unfinished pay attempts (or those in ``only``) to ``status``, in the
+    caller's transaction."""
+    unfinished = [only] if only else [PayStatus.pending, PayStatus.action_required]
+    db.session.execute(update(InvoiceAttempt).where(
+        InvoiceAttempt.invoice_id == invoice_id, InvoiceAttempt.status.in_(unfinished))
+        .values(status=status, decline_code=decline_code, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
 
 
 def paid(invoice_id: str, intent_id: str) -> Invoice:
@@ -64,6 +85,7 @@ def paid(invoice_id: str, intent_id: str) -> Invoice:
     if invoice is None:
         raise NotFound("No such invoice.")
     if invoice.status is InvoiceStatus.paid:
+        settle_attempts(invoice_id, PayStatus.succeeded)
         db.session.commit()
         return invoice
     if invoice.status is not InvoiceStatus.due or invoice.intent_id not in (None, intent_id):
@@ -82,6 +104,7 @@ def paid(invoice_id: str, intent_id: str) -> Invoice:
                        .values(status=InvoiceStatus.paid, paid_at=utcnow(), intent_id=intent_id,
                                journal_transaction_id=txn.id)
                        .execution_options(synchronize_session=False))
+    settle_attempts(invoice_id, PayStatus.succeeded)
     db.session.commit()
     return db.session.get(Invoice, invoice_id, populate_existing=True)  # type: ignore[return-value]
 
@@ -94,9 +117,12 @@ def invoice_of(obj: dict[str, Any]) -> str | None:
 
 
 def settle_due() -> int:
-    """``payments sync``: open missing intents, then ask the provider about the open ones;
-    returns how many invoices became paid."""
+    """``payments sync``: open missing intents, replay pay attempts whose answer was lost,
+    then ask the provider about the open intents; returns how many invoices became paid."""
+    from marketplace.revenue.invoice_pay import resume_pending  # lazy: it builds on this
+
     open_due()
+    resume_pending()
     settled = 0
     for invoice_id, intent_id, _amount, _currency in _due(with_intent=True):
         try:
@@ -104,6 +130,10 @@ def settle_due() -> int:
             if state.status == "succeeded":
                 paid(invoice_id, state.intent_id)
                 settled += 1
+            elif state.status == "failed":  # e.g. 3-D Secure failed: the invoice stays due
+                settle_attempts(invoice_id, PayStatus.failed, state.decline_code or "failed",
+                                only=PayStatus.action_required)
+                db.session.commit()
         except DomainError:
             db.session.rollback()
             log.warning("payments sync: could not settle invoice %s", invoice_id)

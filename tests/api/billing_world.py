@@ -75,6 +75,19 @@ def invoice_path(world: World) -> dict[str, Any]:
     return {"path": {"invoice_id": world.matrix_invoice}}  # type: ignore[attr-defined]
 
 
+def pay_invoice(world: World, invoice_id: str, method: str = "pm_card_visa",
+                key: str | None = None, actor: str = "buyer") -> Any:
+    return world.call("POST", f"/revenue/invoices/{invoice_id}/pay", world[actor],
+                      json={"payment_method": method},
+                      headers={"Idempotency-Key": key or payout_key()})
+
+
+def pay_request(world: World) -> dict[str, Any]:
+    """The buyer's due invoice with a card and a fresh key, for the authorisation matrix."""
+    return {**invoice_path(world), "json": {"payment_method": "pm_card_visa"},
+            "headers": {"Idempotency-Key": payout_key()}}
+
+
 def payout_request(world: World) -> dict[str, Any]:
     """1 fen of a payable ensured once per world, with a fresh key."""
     if not hasattr(world, "matrix_payable"):
@@ -94,3 +107,4 @@ def exercise_routes(world: World) -> None:
     invoice = invoice_path(world)["path"]["invoice_id"]
     ok("GET", f"/revenue/invoices/{invoice}", buyer)
     ok("POST", "/revenue/invoices/run", operator, json={"period": "2020-02"})
+    assert pay_invoice(world, invoice).status_code == 200

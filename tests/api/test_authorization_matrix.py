@@ -273,6 +273,12 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, int], Builder]] = {
                "member": 200}, 404),
         lambda w, r, bw=__import__("tests.api.billing_world", fromlist=["_"]):  # noqa: B008
             bw.invoice_path(w)),
+    # Paid by the invoiced organisation's buyers; those who read it otherwise: 403.
+    ("POST", "/api/v1/revenue/invoices/<invoice_id>/pay"): (
+        _only({"buyer": 200}, 404, hidden=()) | {
+            r: 403 for r in ("operator", "auditor", "merchant", "member")},
+        lambda w, r, bw=__import__("tests.api.billing_world", fromlist=["_"]):  # noqa: B008
+            bw.pay_request(w)),
     # --- end payments and revenue ---
     # --- access (issue 7) ---
     # Request builders live in tests/api/access_world.py (bound as the default argument ``aw``).

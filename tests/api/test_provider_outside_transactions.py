@@ -22,7 +22,8 @@ from tests.api.billing_world import metered_license, run, use
 from tests.api.payment_world import paid_order, pay, pending_order, refund
 from tests.api.world import World, build_world
 
-PROVIDER_CALLS = frozenset({"pay", "retrieve", "cancel", "refund", "open_invoice", "charges"})
+PROVIDER_CALLS = frozenset({"pay", "retrieve", "cancel", "refund", "open_invoice", "charges",
+                            "pay_invoice"})
 
 
 class Watching:
@@ -97,6 +98,45 @@ def test_no_provider_call_happens_inside_a_transaction(world: World) -> None:
         db.session.execute(text("SELECT 1"))  # the caller's own transaction is open…
         db.session.rollback()  # …and ended, as the CLI and the worker's timer do
         assert sync()["attempts_settled"] == 1 and sync()["invoices_paid"] == 0
-    assert {name for name, _ in watching.calls} == PROVIDER_CALLS
+    assert {name for name, _ in watching.calls} == PROVIDER_CALLS - {"pay_invoice"}
+    inside = [name for name, open_ in watching.calls if open_]
+    assert inside == [], f"provider called inside a transaction: {inside}"
+
+
+def test_paying_an_invoice_calls_the_provider_outside_transactions(world: World) -> None:
+    """The buyer's invoice payments: a decline, a lost answer replayed by sync, a success."""
+    from marketplace.payments.sync import sync
+    from tests.api.billing_world import pay_invoice
+
+    watching: Watching = world.app.extensions[EXTENSION]
+    fake = watching.inner
+    license_id = metered_license(world)
+    use(world, license_id, datetime(2024, 1, 5, tzinfo=UTC), 500)
+    use(world, license_id, datetime(2024, 2, 5, tzinfo=UTC), 500)
+    assert run(world, "2024-01").status_code == 200
+    [jan] = world.ok("GET", "/revenue/invoices?period=2024-01", world["buyer"])["items"]
+    assert pay_invoice(world, jan["id"], "pm_card_visa_chargeDeclined").status_code == 402
+    real = fake.pay_invoice
+
+    def lost_answer(*args: Any) -> Any:
+        real(*args)
+        raise PaymentProviderUnavailable()
+
+    fake.pay_invoice = lost_answer
+    assert pay_invoice(world, jan["id"]).status_code == 503
+    fake.pay_invoice = real
+    with world.app.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        sync()
+    assert run(world, "2024-02").status_code == 200
+    [feb] = world.ok("GET", "/revenue/invoices?period=2024-02", world["buyer"])["items"]
+    with world.app.app_context():  # the run could not open February's intent
+        db.session.execute(text("UPDATE revenue_invoices SET intent_id = NULL "
+                                "WHERE id = :i"), {"i": feb["id"]})
+        db.session.commit()
+    assert pay_invoice(world, feb["id"]).get_json()["status"] == "paid"
+    assert world.ok("GET", f"/revenue/invoices/{jan['id']}", world["buyer"])["status"] == "paid"
+    assert {"pay_invoice", "open_invoice"} <= {n for n, _ in watching.calls}
     inside = [name for name, open_ in watching.calls if open_]
     assert inside == [], f"provider called inside a transaction: {inside}"

@@ -217,3 +217,51 @@ def test_a_due_invoice_is_paid_at_the_provider_and_booked(world: World) -> None:
         time.sleep(0.2)
     report = books_are_clean(world)
     assert (report["provider_charges"], report["journal_sales"]) == (1, 1)
+
+
+def test_the_buyer_pays_a_due_invoice_through_the_api(world: World) -> None:
+    """``POST /revenue/invoices/{id}/pay`` at localstripe: a declined card is 402 and leaves the
+    invoice due; a good card pays it and the sale is posted once (the route, then the webhook
+    and ``payments sync``); the reconciliation finds no exception."""
+    from datetime import UTC, datetime
+
+    from marketplace.payments.sync import sync
+    from tests.api.billing_world import metered_license, pay_invoice, run, use
+
+    use(world, metered_license(world), datetime(2024, 4, 9, tzinfo=UTC), 340)
+    assert run(world, "2024-04").get_json()["payments_opened"] == 1
+    [invoice] = world.ok("GET", "/revenue/invoices", world["buyer"])["items"]
+    declined = pay_invoice(world, invoice["id"], "pm_card_visa_chargeDeclined", key="first")
+    assert declined.status_code == 402 and declined.mimetype == "application/problem+json"
+    assert declined.get_json()["decline_code"]
+    assert world.ok("GET", f"/revenue/invoices/{invoice['id']}", world["buyer"])[
+        "status"] == "due"
+    wait_for(world, "payment_intent.payment_failed")
+    # localstripe cannot confirm an intent again after a decline (Stripe can): a fresh one
+    fresh = _fresh_due_invoice(world)
+    paid = pay_invoice(world, fresh["id"], _card(world, "4242424242424242"), key="second")
+    assert paid.status_code == 200, paid.get_json()
+    assert paid.get_json()["status"] == "paid" and paid.get_json()["journal_transaction_id"]
+    [delivered] = wait_for(world, "payment_intent.succeeded")
+    assert delivered.outcome == "applied"  # applied again: found paid, nothing posted
+    with world.app.app_context():
+        sync()
+    client = world.app.extensions["elx.payments"].client
+    assert client.retrieve_payment_intent(fresh["payment_intent_id"])["status"] == "succeeded"
+    report = books_are_clean(world)  # the declined charge and the captured one; one sale
+    assert (report["provider_charges"], report["journal_sales"]) == (2, 1)
+    again = pay_invoice(world, fresh["id"], key="third")
+    assert again.status_code == 409
+
+
+def _fresh_due_invoice(world: World) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from tests.api.billing_world import metered_license, run, use
+
+    license_id = metered_license(world)
+    use(world, license_id, datetime(2024, 5, 9, tzinfo=UTC), 300)
+    assert run(world, "2024-05").status_code == 200
+    items = world.ok("GET", "/revenue/invoices?period=2024-05&status=due", world["buyer"])
+    [invoice] = [i for i in items["items"] if i["agreement_id"] == license_id]
+    return invoice
