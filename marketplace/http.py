@@ -88,3 +88,18 @@ def reject_control_characters_in_url() -> None:
             any(ord(ch) < 32 or ord(ch) == 127 for ch in key + value)
             for key, value in request.args.items(multi=True)):
         raise BadRequest("Control characters are not allowed in the URL.")
+
+
+def id_page(query: Any, id_column: Any, cursor: str | None,
+            limit: int) -> tuple[list[Any], str | None]:
+    """One page of ``query`` in ``id_column`` order after the opaque ``cursor`` (keyset
+    paging): the rows and the next cursor, None on the last page."""
+    from marketplace.db import db  # lazy: the models import this module
+
+    query = query.order_by(id_column).limit(limit + 1)
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(id_column > after)
+    rows = list(db.session.scalars(query))
+    more, rows = len(rows) > limit, rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None

@@ -21,7 +21,7 @@ from marketplace.authz import acting_merchant_org, authorize
 from marketplace.clock import utcnow
 from marketplace.db import db
 from marketplace.errors import NotFound
-from marketplace.http import decode_cursor, encode_cursor
+from marketplace.http import id_page
 from marketplace.ids import new_id
 from marketplace.ledger_api import services as ledger
 
@@ -61,18 +61,12 @@ def list_assets(principal: Principal | None, cursor: str | None, limit: int,
                 org_id: str | None) -> tuple[list[Asset], str | None]:
     """Assets the caller may see: their organisations' (operator staff: all), newest id order."""
     p = authorize(principal, "asset.list")
-    query = select(Asset).order_by(Asset.id).limit(limit + 1)
+    query = select(Asset)
     if not p.is_operator_staff():
         query = query.where(Asset.owner_org_id.in_([m.org_id for m in p.memberships]))
     if org_id:
         query = query.where(Asset.owner_org_id == org_id)
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(Asset.id > after)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return id_page(query, Asset.id, cursor, limit)
 
 
 def list_versions(principal: Principal | None, asset_id: str) -> list[AssetVersion]:

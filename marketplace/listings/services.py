@@ -18,7 +18,7 @@ from marketplace.clock import utcnow
 from marketplace.db import db
 from marketplace.elements.models import Element
 from marketplace.errors import NotFound
-from marketplace.http import decode_cursor, encode_cursor, load
+from marketplace.http import id_page, load
 from marketplace.ids import new_id
 from marketplace.listings import drafts, index, pricing
 from marketplace.listings.models import Action, Listing, ListingState, ListingStats
@@ -82,20 +82,14 @@ def list_listings(principal: Principal | None, state: ListingState | None, org_i
     """The caller's organisations' listings; operator staff see every listing (the review
     queue is ``state=submitted``). Id order, cursor-paginated."""
     p = authorize(principal, "listing.list")
-    query = select(Listing).order_by(Listing.id).limit(limit + 1)
+    query = select(Listing)
     if not p.is_operator_staff():
         query = query.where(Listing.org_id.in_([m.org_id for m in p.memberships]))
     for column, value in ((Listing.state, state), (Listing.org_id, org_id),
                           (Listing.element_id, element_id)):
         if value is not None:
             query = query.where(column == value)
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(Listing.id > after)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return id_page(query, Listing.id, cursor, limit)
 
 
 def _latest_range(element_version_id: str) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from marketplace.authz import authorize
 from marketplace.clock import utcnow
 from marketplace.db import db
 from marketplace.errors import Conflict, NotFound
-from marketplace.http import decode_cursor, encode_cursor
+from marketplace.http import id_page
 from marketplace.listings.models import Listing
 from marketplace.listings.stats import record_order
 from marketplace.orders import terms as terms_
@@ -75,20 +75,14 @@ def list_licenses(principal: Principal | None, state: AgreementState | None, cur
     """Agreements of the caller's organisations, as buyer or merchant; operator staff see
     all. Id order, cursor-paginated."""
     p = authorize(principal, "license.list")
-    query = select(Agreement).order_by(Agreement.id).limit(limit + 1)
+    query = select(Agreement)
     if not p.is_operator_staff():
         mine = [m.org_id for m in p.memberships]
         query = query.where(or_(Agreement.buyer_org_id.in_(mine),
                                 Agreement.merchant_org_id.in_(mine)))
     if state is not None:
         query = query.where(Agreement.state == state)
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(Agreement.id > after)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return id_page(query, Agreement.id, cursor, limit)
 
 
 def _order_for_payment(order_id: str) -> tuple[Order, Agreement]:

@@ -17,9 +17,8 @@ from marketplace.accounts.common import get_by_id
 from marketplace.auth import Principal
 from marketplace.authz import authorize
 from marketplace.clock import utcnow
-from marketplace.db import db
 from marketplace.errors import NotFound
-from marketplace.http import decode_cursor, encode_cursor
+from marketplace.http import id_page
 from marketplace.revenue import invoice_payments, invoicing
 from marketplace.revenue.billing_models import Invoice, InvoiceStatus
 
@@ -40,7 +39,7 @@ def listing(principal: Principal | None, period: str | None, status: InvoiceStat
     """The caller's organisations' invoices, as buyer or merchant (operator staff: all).
     Id order, cursor-paginated."""
     p = authorize(principal, "revenue.invoice.list")
-    query = select(Invoice).order_by(Invoice.id).limit(limit + 1)
+    query = select(Invoice)
     if not p.is_operator_staff():
         mine = [m.org_id for m in p.memberships]
         query = query.where(or_(Invoice.buyer_org_id.in_(mine),
@@ -49,12 +48,7 @@ def listing(principal: Principal | None, period: str | None, status: InvoiceStat
         query = query.where(Invoice.period == period)
     if status is not None:
         query = query.where(Invoice.status == status)
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(Invoice.id > after)
-    rows = list(db.session.scalars(query))
-    more, rows = len(rows) > limit, rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return id_page(query, Invoice.id, cursor, limit)
 
 
 def get(principal: Principal | None, invoice_id: str) -> Invoice:

@@ -25,7 +25,7 @@ from marketplace.authz import MERCHANT_ROLES, authorize
 from marketplace.clock import utcnow
 from marketplace.db import db
 from marketplace.errors import Conflict
-from marketplace.http import decode_cursor, encode_cursor
+from marketplace.http import id_page
 from marketplace.ids import new_id
 from marketplace.ledger_api import services as ledger
 from marketplace.orders.ordering import HEADER, check_key
@@ -95,17 +95,12 @@ def listing(principal: Principal | None, org_id: str | None, cursor: str | None,
     """Operator staff: every payout (or one merchant's); a merchant's members: their own
     organisations'. Id order, cursor-paginated."""
     p = authorize(principal, "revenue.payout.list", org_id)
-    query = select(Payout).order_by(Payout.id).limit(limit + 1)
+    query = select(Payout)
     if org_id is not None:
         query = query.where(Payout.merchant_org_id == org_id)
     elif not p.is_operator_staff():
         query = query.where(Payout.merchant_org_id.in_(p.approved_orgs(*MERCHANT_ROLES)))
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(Payout.id > after)
-    rows = list(db.session.scalars(query))
-    more, rows = len(rows) > limit, rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    return id_page(query, Payout.id, cursor, limit)
 
 
 def document(row: Payout) -> dict[str, Any]:
