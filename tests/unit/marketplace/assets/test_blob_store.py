@@ -225,3 +225,28 @@ def test_local_abort_after_large_writes_leaves_no_temp_files(tmp_path: Path) -> 
             w.write(b"x" * (512 << 10))
         raise RuntimeError("client went away")
     assert list(store.tmp_dir.iterdir()) == [] and list(store.digests()) == []
+
+
+def test_local_disk_full_while_staging_fails_the_upload_and_keeps_nothing(
+        tmp_path: Path) -> None:
+    # The staged file is written on a thread: a write that fails there (ENOSPC) must still fail
+    # the upload — on a later write() or at commit() — and never publish a blob.
+    import errno
+
+    store = LocalBlobStore(tmp_path)
+    with pytest.raises(OSError) as caught, store.writer(8 << 20) as w:
+        real_write = w._file.write  # type: ignore[attr-defined]
+        written = []
+
+        def failing(chunk: bytes) -> int:
+            if written:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(len(chunk))
+            return real_write(chunk)
+
+        w._file.write = failing  # type: ignore[attr-defined]
+        for _ in range(3):
+            w.write(b"y" * (256 << 10))
+        w.commit()
+    assert caught.value.errno == errno.ENOSPC
+    assert list(store.tmp_dir.iterdir()) == [] and list(store.digests()) == []
