@@ -23,8 +23,19 @@ from .codes import (
     resident_id_check_char,
     uscc_check_char,
 )
-from .generator import DATASETS, DEFAULT_SEED, generate
 from .table import Column, DatasetSpec, Table, write_csv, write_jsonl
+
+_GENERATOR = ("DATASETS", "DEFAULT_SEED", "generate")
+
+
+def __getattr__(name: str) -> object:
+    """The generators (and Faker, ~20 MB) load on first use (PEP 562): the web app imports the
+    checksum validators from here and never generates."""
+    if name in _GENERATOR:
+        from . import generator
+
+        return getattr(generator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DATASETS",
