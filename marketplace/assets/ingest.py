@@ -61,7 +61,7 @@ def schema_digest(columns: tuple[Column, ...]) -> str:
 
 def ingest(stream: Readable, *, fmt: str | None, declared_encoding: str | None,
            filename: str | None, store: BlobStore, max_bytes: int,
-           memory_limit: str = "256MB", threads: int = 2,
+           memory_limit: str = "64MB", threads: int = 2,
            expected_size: int | None = None) -> IngestedFile:
     """Store and describe one upload; raises 400/413/415/422 DomainErrors, leaving nothing."""
     attempt = _Attempt(store, max_bytes, memory_limit, threads)

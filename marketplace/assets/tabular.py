@@ -27,7 +27,11 @@ def inspect_table(path: Path, fmt: str, *, memory_limit: str, threads: int) -> T
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}")
     with connect(path, memory_limit, threads) as con:
-        facts = readers[fmt](path, con)
+        try:
+            facts = readers[fmt](path, con)
+        except duckdb.OutOfMemoryException:
+            raise invalid("The file could not be checked within the upload memory limit "
+                          "(a line or record is too large).") from None
     if facts.row_count == 0:
         raise invalid("The file has no data rows.")
     return facts

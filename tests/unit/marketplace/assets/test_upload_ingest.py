@@ -384,3 +384,16 @@ def test_pump_reraises_an_error_of_the_check(store: BlobStore) -> None:
 
     with pytest.raises(ValueError, match="bad chunk"), store.writer(1 << 20) as w:
         pump(io.BytesIO(b"b" * 1000), w, head=b"a" * 10, max_bytes=1 << 20, check=check)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_file_that_needs_more_than_the_upload_memory_limit_is_422(store: BlobStore,
+                                                                    fmt: str) -> None:
+    # Lines far larger than DuckDB's allowance: a clear 422 (not a 500), and nothing stored.
+    value = "长" * 300_000
+    body = (f"a,b\n1,{value}\n2,{value}\n" if fmt == "csv" else
+            f'{{"a": 1, "b": "{value}"}}\n{{"a": 2, "b": "{value}"}}\n').encode()
+    with pytest.raises(ValidationFailed) as caught:
+        run(store, body, fmt=fmt, memory_limit="1MB", max_bytes=4 << 20)
+    assert "memory limit" in caught.value.detail
+    nothing_left(store)
