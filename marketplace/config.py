@@ -46,10 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_JSON_BYTES", int, 1 << 20, "Largest accepted JSON request body, bytes."),
     Setting("MAX_UPLOAD_BYTES", int, 2 << 30, "Largest accepted asset upload, bytes."),
     Setting("DUCKDB_MEMORY_LIMIT", str, "256MB", "DuckDB memory limit for processing (pipeline "
-            "runs, quality profiles, PII scans)."),
-    Setting("UPLOAD_MEMORY_LIMIT", str, "64MB", "DuckDB memory limit while an upload is checked "
-            "(strict CSV count, JSON Lines schema, Parquet footer); a file that needs more is "
-            "refused with 422."),
+            "runs, quality profiles, PII scans) and for checking JSON Lines and Parquet uploads."),
+    Setting("UPLOAD_CSV_MEMORY_LIMIT", str, "64MB", "DuckDB memory limit while an uploaded CSV "
+            "is checked (sniffed and strictly counted); a CSV that needs more is refused with "
+            "422."),
     Setting("WORKER_THREADS", int, 1,
             "Background job worker threads started with the service (0: none; jobs wait)."),
     Setting("JOB_STALE_SECONDS", int, 300,

@@ -61,10 +61,14 @@ def schema_digest(columns: tuple[Column, ...]) -> str:
 
 def ingest(stream: Readable, *, fmt: str | None, declared_encoding: str | None,
            filename: str | None, store: BlobStore, max_bytes: int,
-           memory_limit: str = "64MB", threads: int = 2,
+           memory_limit: str = "256MB", csv_memory_limit: str = "64MB", threads: int = 2,
            expected_size: int | None = None) -> IngestedFile:
-    """Store and describe one upload; raises 400/413/415/422 DomainErrors, leaving nothing."""
-    attempt = _Attempt(store, max_bytes, memory_limit, threads)
+    """Store and describe one upload; raises 400/413/415/422 DomainErrors, leaving nothing.
+
+    DuckDB reads a CSV under ``csv_memory_limit`` (a streaming count needs little; it sets most
+    of a large upload's peak memory) and JSON Lines or Parquet under ``memory_limit`` (DuckDB's
+    JSON reader alone reserves buffers of its 16 MB largest-object size per thread)."""
+    attempt = _Attempt(store, max_bytes, memory_limit, threads, csv_memory_limit)
     try:
         return attempt.run(stream, fmt, declared_encoding, filename, expected_size)
     except BaseException:
@@ -79,6 +83,7 @@ class _Attempt:
     max_bytes: int
     memory_limit: str
     threads: int
+    csv_memory_limit: str
 
     def __post_init__(self) -> None:
         self.created: list[str] = []
@@ -150,7 +155,7 @@ class _Attempt:
             facts: TableFacts | None = None
             failure: DomainError | None = None
             try:
-                facts = inspect_table(staged, kind, memory_limit=self.memory_limit,
+                facts = inspect_table(staged, kind, memory_limit=self._limit(kind),
                                       threads=self.threads)
             except DomainError as err:
                 failure = err
@@ -165,11 +170,14 @@ class _Attempt:
         assert facts is not None
         return _result(ref, size, kind, "utf-8", source, ref.sha256, facts)
 
+    def _limit(self, kind: str) -> str:
+        return self.csv_memory_limit if kind == "csv" else self.memory_limit
+
     def _publish(self, writer: BlobWriter, kind: str) -> tuple[BlobRef, TableFacts]:
         staged = writer.staged_path()
         committing = Committer(writer, self.created)
         try:
-            facts = inspect_table(staged, kind, memory_limit=self.memory_limit,
+            facts = inspect_table(staged, kind, memory_limit=self._limit(kind),
                                   threads=self.threads)
         finally:
             ref = committing.wait()

@@ -88,7 +88,8 @@ def upload_version(principal: Principal | None, asset_id: str, upload: Upload) -
     store = current_app.extensions["elx.blobs"]
     ingested = ingest(upload.stream, fmt=upload.fmt, declared_encoding=upload.encoding,
                       filename=upload.filename, store=store, max_bytes=cfg["MAX_UPLOAD_BYTES"],
-                      memory_limit=cfg["UPLOAD_MEMORY_LIMIT"],
+                      memory_limit=cfg["DUCKDB_MEMORY_LIMIT"],
+                      csv_memory_limit=cfg["UPLOAD_CSV_MEMORY_LIMIT"],
                       expected_size=upload.expected_size)
     try:
         return _register(p, asset_id, ingested, upload.filename)

@@ -393,7 +393,8 @@ def test_a_file_that_needs_more_than_the_upload_memory_limit_is_422(store: BlobS
     value = "长" * 300_000
     body = (f"a,b\n1,{value}\n2,{value}\n" if fmt == "csv" else
             f'{{"a": 1, "b": "{value}"}}\n{{"a": 2, "b": "{value}"}}\n').encode()
+    limit = {"csv_memory_limit" if fmt == "csv" else "memory_limit": "1MB"}
     with pytest.raises(ValidationFailed) as caught:
-        run(store, body, fmt=fmt, memory_limit="1MB", max_bytes=4 << 20)
+        run(store, body, fmt=fmt, max_bytes=4 << 20, **limit)
     assert "memory limit" in caught.value.detail
     nothing_left(store)
