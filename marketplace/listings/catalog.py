@@ -6,30 +6,36 @@ within a facet and AND across facets. Every sort ends with the catalog entry id 
 direction as the sort's own key ("newest" is that id descending: entries are numbered as
 listings enter the catalog), so keyset cursors (``[sort, key…]``, base64url JSON of integers)
 are exact — paging visits every result once — and each sort can walk an index. Popularity is
-``listing_stats`` only: orders, then usage. Two statements answer a search: the page, and
-the (domain, facet_key) distribution of the matches (:mod:`.distribution`, :mod:`.facets`).
+``listing_stats`` only: orders, then usage.
+
+A search over the whole catalog (no query, or a one-term query every entry holds) pages with
+one statement over the entries, walking an index, and sums its facet counts from the cached
+whole-catalog distribution (:mod:`.distribution`). A search with a query computes its
+matches once, in one statement that returns the page and the facet marginals
+(:mod:`.matching`, :mod:`.matched`); the page's rows are then read by id.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import literal_column, select
 
 from marketplace.auth import Principal
 from marketplace.authz import authorize
 from marketplace.db import db
-from marketplace.errors import ValidationFailed
-from marketplace.http import decode_cursor, encode_cursor
+from marketplace.listings import matched, paging
 from marketplace.listings.catalog_models import CatalogEntry as E
 from marketplace.listings.catalog_models import CatalogTerm as T
-from marketplace.listings.distribution import distribution
+from marketplace.listings.distribution import whole_catalog
 from marketplace.listings.facets import condition, count_facets
+from marketplace.listings.matching import held_and_entries, terms_of
 from marketplace.listings.models import ListingPlan as P
 from marketplace.listings.models import ListingStats as S
-from marketplace.listings.text import MAX_QUERY_TERMS, query_terms
+from marketplace.listings.paging import Keys
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "quality", "popularity")
 HIT_COLUMNS = (E.listing_id, E.element_id, E.version, E.title, E.summary, E.domain, E.org_id,
@@ -48,25 +54,10 @@ class Search:
     limit: int = 20
 
 
-def _matched(q: str | None) -> Any:
-    """``(doc_id, rank)`` of the entries holding every query term; None without a query."""
-    if q is None:
-        return None
-    terms = query_terms(q)
-    if not terms:
-        raise ValidationFailed(errors={"q": ["The query has no letters, digits or ideographs."]})
-    if len(terms) > MAX_QUERY_TERMS:
-        raise ValidationFailed(errors={"q": [f"At most {MAX_QUERY_TERMS} search terms."]})
-    if len(terms) == 1:  # one posting range, already in (weight, doc_id) order
-        return select(T.doc_id, T.weight.label("rank")).where(T.term == terms[0]).subquery()
-    return (select(T.doc_id, func.sum(T.weight).label("rank")).where(T.term.in_(terms))
-            .group_by(T.doc_id).having(func.count() == len(terms)).subquery("matched"))
-
-
-def _keys(sort: str, matched: Any) -> list[tuple[Any, bool]]:
+def _keys(sort: str, matched: Any) -> Keys:
     """(expression, descending) per sort key. Relevance ties go by the posting's doc_id (the
     same number as the entry's), so a one-term search reads its posting range in order."""
-    keys: dict[str, list[tuple[Any, bool]]] = {
+    keys: dict[str, Keys] = {
         "relevance": [] if matched is None else [(matched.c.rank, True),
                                                  (matched.c.doc_id, True)],
         "newest": [(E.doc_id, True)],
@@ -76,27 +67,6 @@ def _keys(sort: str, matched: Any) -> list[tuple[Any, bool]]:
         "popularity": [(S.orders, True), (S.usage, True), (E.doc_id, True)],
     }
     return keys[sort]
-
-
-def _after(keys: list[tuple[Any, bool]], values: list[int]) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order ``keys`` define."""
-    options = []
-    for i, (expr, desc) in enumerate(keys):
-        equal = [k == v for (k, _), v in zip(keys[:i], values, strict=False)]
-        options.append(and_(*equal, expr < values[i] if desc else expr > values[i]))
-    return or_(*options)
-
-
-def _decode(cursor: str, sort: str, width: int) -> list[int]:
-    invalid = ValidationFailed(errors={"cursor": ["Invalid cursor for this search."]})
-    try:
-        data = json.loads(decode_cursor(cursor) or "")
-    except ValueError:
-        raise invalid from None
-    if not (isinstance(data, list) and len(data) == width + 1 and data[0] == sort
-            and all(type(v) is int for v in data[1:])):
-        raise invalid
-    return data[1:]
 
 
 def browse(principal: Principal | None, s: Search) -> dict[str, Any]:
@@ -110,22 +80,51 @@ def browse(principal: Principal | None, s: Search) -> dict[str, Any]:
 def search(s: Search) -> dict[str, Any]:
     """One page of hits (rows, popularity, plans), the next cursor, the total and the facet
     counts."""
-    matched = _matched(s.q)
-    rank = matched.c.rank if matched is not None else literal_column("0")
-    sort = "newest" if s.sort == "relevance" and matched is None else s.sort
-    keys = _keys(sort, matched)
+    terms = terms_of(s.q) if s.q is not None else []
+    if not terms:
+        return _whole_catalog(s, terms)
+    if len(terms) == 1:
+        held, entries = held_and_entries(terms[0])
+        if held == entries:  # a city's name, say: the whole catalog matches
+            return _whole_catalog(s, terms)
+    sort = s.sort
+    cursor = paging.decode(s.cursor, sort, matched.width(sort)) if s.cursor else None
+    page, (by_domain, by_key) = matched.search(terms, sort, s.filters, cursor, s.limit)
+    more, page = len(page) > s.limit, page[:s.limit]
+    found = {r.doc_id: r for r in db.session.execute(
+        select(*HIT_COLUMNS, E.doc_id).where(E.doc_id.in_([doc for doc, _, _ in page])))}
+    rows = [SimpleNamespace(**found[doc]._mapping, rank=rank) for doc, rank, _ in page]
+    total, facets = count_facets(by_domain, by_key, s.filters)
+    next_cursor = paging.encode(sort, page[-1][2]) if more and page else None
+    return {"hits": _hits(rows), "next_cursor": next_cursor, "total": total, "facets": facets}
+
+
+def _whole_catalog(s: Search, terms: list[str]) -> dict[str, Any]:
+    """A search whose matches are every entry: one indexed walk for the page; the counts
+    from the cached whole-catalog distribution."""
+    postings = (select(T.doc_id, T.weight.label("rank")).where(T.term == terms[0]).subquery()
+                if terms else None)
+    rank = postings.c.rank if postings is not None else literal_column("0")
+    sort = "newest" if s.sort == "relevance" and postings is None else s.sort
+    keys = _keys(sort, postings)
     query = select(*HIT_COLUMNS, rank.label("rank"), *(k for k, _ in keys))
     if sort == "popularity":
         query = query.join(S, S.listing_id == E.listing_id)
-    if matched is not None:
-        query = query.join(matched, matched.c.doc_id == E.doc_id)
+    if postings is not None:
+        query = query.join(postings, postings.c.doc_id == E.doc_id)
     query = query.where(*(condition(name, values) for name, values in s.filters.items()
                           if values))
     if s.cursor:
-        query = query.where(_after(keys, _decode(s.cursor, sort, len(keys))))
-    query = query.order_by(*(k.desc() if desc else k.asc() for k, desc in keys))
-    rows = db.session.execute(query.limit(s.limit + 1)).all()
+        query = query.where(paging.after(keys, paging.decode(s.cursor, sort, len(keys))))
+    rows = db.session.execute(query.order_by(*paging.order(keys)).limit(s.limit + 1)).all()
     more, rows = len(rows) > s.limit, rows[:s.limit]
+    total, facets = count_facets(*whole_catalog().marginals(s.filters), s.filters)
+    cursor = paging.encode(sort, list(rows[-1][-len(keys):])) if more and rows else None
+    return {"hits": _hits(rows), "next_cursor": cursor, "total": total, "facets": facets}
+
+
+def _hits(rows: Sequence[Any]) -> list[tuple[Any, tuple[int, int], list[Any]]]:
+    """Each row with its popularity (orders, usage) and its plans."""
     ids = [r.listing_id for r in rows]
     plans: dict[str, list[Any]] = {}
     for plan in db.session.execute(select(*PLAN_COLUMNS).where(P.listing_id.in_(ids))
@@ -133,10 +132,4 @@ def search(s: Search) -> dict[str, Any]:
         plans.setdefault(plan.listing_id, []).append(plan)
     popularity = {r.listing_id: (r.orders, r.usage) for r in db.session.execute(
         select(S.listing_id, S.orders, S.usage).where(S.listing_id.in_(ids)))}
-    total, facets = count_facets(distribution(matched, s.q), s.filters)
-    cursor = None
-    if more and rows:
-        last = list(rows[-1][-len(keys):])
-        cursor = encode_cursor(json.dumps([sort, *last], separators=(",", ":")))
-    hits = [(row, popularity[row.listing_id], plans.get(row.listing_id, [])) for row in rows]
-    return {"hits": hits, "next_cursor": cursor, "total": total, "facets": facets}
+    return [(row, popularity[row.listing_id], plans.get(row.listing_id, [])) for row in rows]

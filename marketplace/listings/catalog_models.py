@@ -22,6 +22,10 @@ class CatalogEntry(db.Model):
 
     __tablename__ = "catalog_entries"
     __table_args__ = (Index("ix_catalog_entries_domain_facet_key", "domain", "facet_key"),
+                      # what a search reads of each match (see .matched): narrow, so a
+                      # query's matches are looked up in a few pages, not one wide row each
+                      Index("ix_catalog_entries_facets", "doc_id", "domain", "facet_key",
+                            "price_from_fen", "quality_centi"),
                       Index("ix_catalog_entries_price", "price_from_fen", "doc_id"),
                       Index("ix_catalog_entries_quality", "quality_centi", "doc_id"),
                       {"sqlite_autoincrement": True})  # ids are never reused
@@ -53,6 +57,9 @@ class CatalogTerm(db.Model):
 
     __tablename__ = "catalog_terms"
     __table_args__ = (Index("ix_catalog_terms_doc_id", "doc_id"),
+                      # a term's postings in doc_id order, weight included: several terms
+                      # are matched by merging these, and ranks looked up by (term, doc_id)
+                      Index("ix_catalog_terms_term_doc", "term", "doc_id", "weight"),
                       {"sqlite_with_rowid": False})
 
     term: Mapped[str] = mapped_column(String(32), primary_key=True)

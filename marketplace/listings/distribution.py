@@ -1,53 +1,78 @@
-"""The (domain, facet_key, count) distribution of a search's matches, which the facet counts
-are summed from (issue 5 §3, :mod:`.facets`).
+"""The whole catalog's (domain, facet_key) distribution, which the facet counts of every
+search without a query — and of a one-term query every entry holds — are summed from
+(issue 5 §3, :mod:`.facets`).
 
-The whole catalog's distribution — asked for by every search without a query, and by a
-one-term query every entry holds — is cached per process, keyed by (highest entry id, entry
-count): entries are immutable while listed and their ids are never reused (SQLite
-AUTOINCREMENT, PostgreSQL sequences), so every publish and delist changes the key.
+It is cached per process, keyed by (highest entry id, entry count): entries are immutable
+while listed and their ids are never reused (SQLite AUTOINCREMENT, PostgreSQL sequences), so
+every publish and delist changes the key.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.listings.catalog_models import CatalogEntry as E
-from marketplace.listings.catalog_models import CatalogTerm as T
-from marketplace.listings.text import query_terms
+from marketplace.listings.facets import passing
+
+Marginals = tuple[dict[str, int], dict[int, int]]
 
 
-def _whole_catalog() -> list[tuple[str, int, int]]:
-    """The (domain, facet_key, count) distribution of the whole catalog, cached per process
-    and keyed by (highest entry id, entry count): entries are immutable and their ids never
-    reused, so any publish or delist changes the key. Cached only if the key did not move
-    while it was computed."""
-    def key() -> tuple[int, int]:
-        return tuple(db.session.execute(select(func.max(E.doc_id), func.count())).one())
+@dataclass(frozen=True)
+class Joint:
+    """Entry counts per domain and facet_key, with both margins summed once."""
+
+    per_domain: dict[str, dict[int, int]]
+    domain_totals: dict[str, int]
+    key_totals: dict[int, int]
+
+    @classmethod
+    def of(cls, rows: list[tuple[str, int, int]]) -> Joint:
+        per_domain: dict[str, dict[int, int]] = {}
+        key_totals: dict[int, int] = {}
+        for domain, key, n in rows:
+            per_domain.setdefault(domain, {})[key] = n
+            key_totals[key] = key_totals.get(key, 0) + n
+        return cls(per_domain, {d: sum(keys.values()) for d, keys in per_domain.items()},
+                   key_totals)
+
+    def marginals(self, filters: dict[str, list[str]]) -> Marginals:
+        """Per domain, the entries passing every non-domain filter; per facet_key, those
+        passing the domain filter (see :func:`.facets.count_facets`)."""
+        if any(wanted for facet, wanted in filters.items() if facet != "domain"):
+            ok = passing(self.key_totals, filters)
+            by_domain = {d: sum(n for key, n in keys.items() if key in ok)
+                         for d, keys in self.per_domain.items()}
+        else:
+            by_domain = self.domain_totals
+        domains = filters.get("domain")
+        if not domains:
+            return by_domain, self.key_totals
+        by_key: dict[int, int] = {}
+        for domain in set(domains):
+            for key, n in self.per_domain.get(domain, {}).items():
+                by_key[key] = by_key.get(key, 0) + n
+        return by_domain, by_key
+
+
+def whole_catalog() -> Joint:
+    """The whole catalog's joint distribution, cached per process and keyed by (highest entry
+    id, entry count): entries are immutable and their ids never reused, so any publish or
+    delist changes the key. Cached only if the key did not move while it was computed."""
+    def key() -> tuple[int | None, int | None]:
+        # two statements: each alone is an index seek / count (together, a table scan)
+        return (db.session.scalar(select(func.max(E.doc_id))),
+                db.session.scalar(select(func.count()).select_from(E)))
 
     before = key()
     cached = current_app.extensions.get("elx.catalog.joint")
     if cached is not None and cached[0] == before:
-        return cached[1]
-    rows = [tuple(r) for r in db.session.execute(
-        select(E.domain, E.facet_key, func.count()).group_by(E.domain, E.facet_key))]
+        return cached[1]  # type: ignore[no-any-return]
+    joint = Joint.of([(d, k, n) for d, k, n in db.session.execute(
+        select(E.domain, E.facet_key, func.count()).group_by(E.domain, E.facet_key))])
     if key() == before:
-        current_app.extensions["elx.catalog.joint"] = (before, rows)
-    return rows
-
-
-def distribution(matched: Any, q: str | None) -> Any:
-    """The (domain, facet_key, count) rows of the matches; a one-term query held by every
-    entry (a city's name, say) matches the whole catalog, whose distribution is cached."""
-    if matched is None:
-        return _whole_catalog()
-    terms = query_terms(q or "")
-    if len(terms) == 1:
-        held = db.session.scalar(select(func.count()).where(T.term == terms[0]))
-        if held == db.session.scalar(select(func.count()).select_from(E)):
-            return _whole_catalog()
-    return db.session.execute(select(E.domain, E.facet_key, func.count()).join(
-        matched, matched.c.doc_id == E.doc_id).group_by(E.domain, E.facet_key))
+        current_app.extensions["elx.catalog.joint"] = (before, joint)
+    return joint

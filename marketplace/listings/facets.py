@@ -8,16 +8,17 @@ results; for a filtered one it shows what else could be selected. ``total`` is t
 results with every filter applied. A listing with both delivery modes counts under each.
 
 Every facet but the domain has a small fixed vocabulary, so a catalog entry stores them
-together as one mixed-radix integer, ``facet_key``. The database returns the joint
-distribution of (domain, facet_key) over the query's matches — one grouped scan, a few
-thousand rows at most — and every total and disjunctive count is summed from it here.
+together as one mixed-radix integer, ``facet_key`` (one digit per facet, :data:`DIGITS`).
+Everything is summed from two marginals of the query's matches: per domain, the matches that
+pass every non-domain filter; per ``facet_key``, the matches that pass the domain filter. A
+key's digits say which non-domain filters its matches fail, and so where they count.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import product
+from math import prod
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -53,12 +54,6 @@ FACETS = ("domain", *VOCABULARY)
 KEYED = ("merchant_kind", "modes", "price_band", "quality_band", "classification")
 _RADIX = (len(VOCABULARY["merchant_kind"]), 1 << len(DELIVERY_MODE_BITS),
           len(PRICE_BANDS), len(QUALITY_BANDS), len(Classification))
-#: facet_key → the facet values it stands for (delivery modes as a tuple).
-DECODED: list[dict[str, Any]] = [
-    {"merchant_kind": VOCABULARY["merchant_kind"][k], "delivery_mode": tuple(modes_of(m)),
-     "price_band": VOCABULARY["price_band"][p], "quality_band": VOCABULARY["quality_band"][q],
-     "classification": VOCABULARY["classification"][c]}
-    for c, q, p, m, k in product(*(range(r) for r in reversed(_RADIX)))]
 _COLUMNS = {"domain": E.domain, "merchant_kind": E.merchant_kind, "price_band": E.price_band,
             "quality_band": E.quality_band, "classification": E.classification}
 _ENUMS = {"merchant_kind": OrgKind, "classification": Classification}
@@ -76,6 +71,12 @@ def facet_key(merchant_kind: str, modes: Sequence[str], price_band: str, quality
     return key
 
 
+_SCALES = tuple(prod(_RADIX[:i]) for i in range(len(_RADIX)))
+#: facet_key → its digits, one per facet of :data:`VOCABULARY` (delivery modes: the bit set).
+DIGITS: list[tuple[int, ...]] = [tuple(key // scale % radix for scale, radix in zip(
+    _SCALES, _RADIX, strict=True)) for key in range(prod(_RADIX))]
+
+
 def condition(facet: str, values: list[str]) -> ColumnElement[bool]:
     """The SQL filter for one facet: any of ``values``."""
     if facet == "delivery_mode":
@@ -84,49 +85,65 @@ def condition(facet: str, values: list[str]) -> ColumnElement[bool]:
     return _COLUMNS[facet].in_([enum(v) for v in values] if enum else values)
 
 
-def _failing(key: int, active: list[tuple[str, list[str]]]) -> tuple[str, ...]:
-    """The non-domain facets whose filter the entries with ``key`` fail."""
-    values = DECODED[key]
-    return tuple(facet for facet, wanted in active if facet != "domain" and not (
-        set(values[facet]) & set(wanted) if facet == "delivery_mode"
-        else values[facet] in wanted))
+def allowed_digits(facet: str, values: list[str]) -> list[int]:
+    """The digits of a non-domain facet whose entries pass its filter (any of ``values``)."""
+    if facet == "delivery_mode":
+        bits = mode_bits(values)
+        return [digit for digit in range(_RADIX[1]) if digit & bits]
+    return sorted({VOCABULARY[facet].index(value) for value in values})
 
 
-def count_facets(joint: Iterable[tuple[str, int, int]], filters: dict[str, list[str]]
-                 ) -> tuple[int, dict[str, list[dict[str, Any]]]]:
-    """``(total, facets)`` from the (domain, facet_key, count) rows of the query's matches.
+def key_condition(facet: str, values: list[str], domain: Any, key: Any
+                  ) -> ColumnElement[bool]:
+    """:func:`condition` on a (domain, facet_key) pair of columns: one digit of the key."""
+    if facet == "domain":
+        return domain.in_(values)  # type: ignore[no-any-return]
+    i = list(VOCABULARY).index(facet)
+    return (key // _SCALES[i] % _RADIX[i]).in_(allowed_digits(facet, values))  # type: ignore[no-any-return]
 
-    A row failing no filter counts in ``total`` and in every facet; a row failing exactly one
+
+def _active(filters: dict[str, list[str]]) -> list[tuple[str, int, frozenset[int]]]:
+    """(facet, digit position, allowed digits) of every non-domain filter given."""
+    return [(facet, list(VOCABULARY).index(facet), frozenset(allowed_digits(facet, wanted)))
+            for facet, wanted in filters.items() if wanted and facet != "domain"]
+
+
+def passing(keys: Iterable[int], filters: dict[str, list[str]]) -> set[int]:
+    """The keys among ``keys`` that pass every non-domain filter."""
+    active = _active(filters)
+    return {key for key in keys if all(DIGITS[key][i] in ok for _, i, ok in active)}
+
+
+def count_facets(by_domain: dict[str, int], by_key: dict[int, int],
+                 filters: dict[str, list[str]]) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    """``(total, facets)`` from the two marginals of the query's matches: ``by_domain``
+    counts the matches passing every non-domain filter, ``by_key`` those passing the domain
+    filter.
+
+    A key failing no filter counts in ``total`` and in every facet; a key failing exactly one
     facet's filter counts only in that facet (disjunctive counts); others count nowhere.
-    Counts are first gathered per key, then spread over the key's values."""
-    active = [(facet, wanted) for facet, wanted in filters.items() if wanted]
-    domains = set(filters.get("domain") or ())
-    fails: dict[int, tuple[str, ...]] = {}
-    total, by_domain = 0, Counter[str]()
-    keys: dict[str | None, Counter[int]] = {}  # facet counted alone (None: all) → key counts
-    for domain, key, n in joint:
-        failing = fails.get(key)
-        if failing is None:
-            failing = fails[key] = _failing(key, active)
-        if domains and domain not in domains:
-            failing = (*failing, "domain")
-        if len(failing) > 1:
-            continue
+    Counts are gathered per digit, then named."""
+    active = _active(filters)
+    total = 0
+    digits = [[0] * radix for radix in _RADIX]
+    for key, n in by_key.items():
+        of = DIGITS[key]
+        failing = [i for _, i, ok in active if of[i] not in ok]
         if not failing:
             total += n
-        if not failing or failing == ("domain",):
-            by_domain[domain] += n
-        if failing != ("domain",):
-            target = keys.setdefault(failing[0] if failing else None, Counter())
-            target[key] += n
+            for i, digit in enumerate(of):
+                digits[i][digit] += n
+        elif len(failing) == 1:
+            digits[failing[0]][of[failing[0]]] += n
     counts = {facet: Counter[str]() for facet in VOCABULARY}
-    for only, per_key in keys.items():
-        for key, n in per_key.items():
-            values = DECODED[key]
-            for facet in (only,) if only else VOCABULARY:
-                for value in values[facet] if facet == "delivery_mode" else (values[facet],):
-                    counts[facet][value] += n
-    counts["domain"] = by_domain
+    for i, facet in enumerate(VOCABULARY):
+        for digit, n in enumerate(digits[i]):
+            if n:
+                names = modes_of(digit) if facet == "delivery_mode" \
+                    else (VOCABULARY[facet][digit],)
+                for name in names:
+                    counts[facet][name] += n
+    counts["domain"] = Counter({d: n for d, n in by_domain.items() if n})
     return total, {facet: _listing(facet, counts[facet], filters.get(facet, []))
                    for facet in FACETS}
 
