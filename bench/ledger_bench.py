@@ -8,8 +8,10 @@ Builds a log of N entries in a SQLite file in a temporary directory and prints:
 * inclusion proof latency p50/p99 over 2,000 random proofs against the full tree;
 * full verification time (``verify_database``; and ``verify_url`` with --jobs processes), and
   its ratio to a bare hashlib loop computing the same SHA-256 hashes (payloads, leaves, every
-  interior node) over the same inputs, timed in this run without any database I/O;
-* peak RSS of this process (``resource.getrusage``).
+  interior node) over the same inputs, timed in this run without any database I/O; the
+  parallel verification is compared with that loop's time divided by --jobs, i.e. with the
+  same number of cores;
+* peak RSS of this process (``resource.getrusage``) and the load average around the run.
 
 Every time is shown as wall clock and as this process's CPU time: on a shared machine the CPU
 figures say what the code costs, the wall figures what a user waited (SQLite runs in-process,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import resource
 import tempfile
@@ -146,6 +149,10 @@ def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(len(sorted_ms) * q))]
 
 
+def load_average() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
@@ -157,7 +164,7 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=2_000)
     parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel verify")
     args = parser.parse_args()
-    n = args.entries
+    started, n = load_average(), args.entries
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'ledger.db'}"
         engine = sa.create_engine(url)
@@ -186,11 +193,15 @@ def main() -> None:
             began = time.perf_counter()
             verify_url(url, [store.signer.verifier], ORIGIN, jobs=args.jobs)
             parallel = time.perf_counter() - began
+            ideal = bare.wall / args.jobs  # like with like: the baseline gets as many cores
             print(f"verification, {args.jobs} procs  {parallel:.2f} s wall = "
-                  f"{parallel / bare.wall:.2f}x the single-process bare loop")
+                  f"{parallel / ideal:.2f}x the bare loop split perfectly over {args.jobs} "
+                  f"processes ({ideal:.2f} s)   (target <= 2x)")
         engine.dispose()
     print(f"peak RSS                {rss_mb():,.0f} MiB (this process: appends, proofs, "
           "single-process verification, bare loop)")
+    print(f"load average            {started} at the start, {load_average()} at the end "
+          f"(1/5/15 min; {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,11 @@ also a hash chain whose every link is checked (cf. immudb GHSA-672p-m5jq-mrh8); 
 RFC 3339 UTC with microseconds. Identifier fields are printable ASCII without ``"`` or ``\\``,
 so the canonical form is a fixed template and :meth:`Entry.from_bytes` parses strictly with one
 regular expression (anything that is not byte-for-byte canonical is refused).
+
+The template's members are separated by ``,"``: :data:`ENTRY_RE` is exactly the member
+patterns :data:`PIECE_RES` joined by :data:`PIECE_SEP`, which lets :mod:`ledger.scan` check an
+entry piece by piece (and cache pieces it has seen) with the very same grammar. (A value may
+end with a comma, which makes one more ``,"``: splitting then yields more than nine pieces.)
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ __all__ = [
     "ENTRY_RE",
     "FORMAT_VERSION",
     "GENESIS_PREV",
+    "PIECE_RES",
+    "PIECE_SEP",
     "Entry",
     "EntryDraft",
     "format_timestamp",
@@ -43,15 +50,22 @@ _HEX = r"[0-9a-f]{64}"
 _IDENT_RE = re.compile(_IDENT)
 _KIND_RE = re.compile(_KIND)
 _HEX_RE = re.compile(_HEX)
-# The whole canonical entry; groups: org, user, index, kind, payload_sha256, prev, subject, ts.
-ENTRY_RE = re.compile(
-    (
-        rf'\{{"actor":\{{"org":"(?P<org>{_IDENT})","user":(?:"(?P<user>{_IDENT})"|null)\}},'
-        rf'"index":(?P<index>0|[1-9][0-9]{{0,15}}),"kind":"(?P<kind>{_KIND})",'
-        rf'"payload_sha256":"(?P<payload_sha256>{_HEX})","prev":"(?P<prev>{_HEX})",'
-        rf'"subject":"(?P<subject>{_IDENT})","ts":"(?P<ts>{_TS})","v":1\}}'
-    ).encode("ascii")
+# The canonical entry's members, in order, separated by ',"'.
+_PIECES = (
+    rf'\{{"actor":\{{"org":"(?P<org>{_IDENT})"',
+    rf'user":(?:"(?P<user>{_IDENT})"|null)\}}',
+    r'index":(?P<index>0|[1-9][0-9]{0,15})',
+    rf'kind":"(?P<kind>{_KIND})"',
+    rf'payload_sha256":"(?P<payload_sha256>{_HEX})"',
+    rf'prev":"(?P<prev>{_HEX})"',
+    rf'subject":"(?P<subject>{_IDENT})"',
+    rf'ts":"(?P<ts>{_TS})"',
+    r'v":1\}',
 )
+PIECE_SEP = b',"'
+PIECE_RES = tuple(re.compile(piece.encode("ascii")) for piece in _PIECES)
+# The whole canonical entry; groups: org, user, index, kind, payload_sha256, prev, subject, ts.
+ENTRY_RE = re.compile(PIECE_SEP.join(piece.encode("ascii") for piece in _PIECES))
 _TEMPLATE = (
     '{{"actor":{{"org":"{}","user":{}}},"index":{},"kind":"{}","payload_sha256":"{}",'
     '"prev":"{}","subject":"{}","ts":"{}","v":1}}'

@@ -18,7 +18,9 @@ signs them).
 
 from __future__ import annotations
 
+import itertools
 import json
+from contextlib import closing
 from typing import Any, TextIO
 
 from sqlalchemy.engine import Connection
@@ -51,17 +53,18 @@ def write_export(conn: Connection, out: TextIO, chunk: int = 50_000) -> tuple[in
     for key in list_published_keys(conn):
         out.write(_line({"type": "key"} | key))
     written = 0
-    for _, _, rows, signed in read_chunks(conn, 0, size, chunk):
-        for index, data, payload, leaf in rows:
-            try:
-                line = {"type": "entry", "index": index, "entry": data.decode()}
-                out.write(_line(line | {"payload": payload.decode(), "leaf_hash": leaf.hex()}))
-                if index + 1 in signed:
-                    root, note = signed[index + 1]
-                    line = {"type": "checkpoint", "size": index + 1, "root_hash": root.hex()}
-                    out.write(_line(line | {"note": note}))
-                    written += 1
-            except (AttributeError, UnicodeDecodeError) as exc:  # not bytes, or not UTF-8
-                raise LogError(index, f"cannot export: {exc}; verify the database") from None
+    for _, _, batches, signed in read_chunks(conn, 0, size, chunk):
+        with closing(batches):  # a failure leaves no cursor open
+            for index, data, payload, leaf in itertools.chain.from_iterable(batches):
+                try:
+                    line = {"type": "entry", "index": index, "entry": data.decode()}
+                    out.write(_line(line | {"payload": payload.decode(), "leaf_hash": leaf.hex()}))
+                    if index + 1 in signed:
+                        root, note = signed[index + 1]
+                        line = {"type": "checkpoint", "size": index + 1, "root_hash": root.hex()}
+                        out.write(_line(line | {"note": note}))
+                        written += 1
+                except (AttributeError, UnicodeDecodeError) as exc:  # not bytes, or not UTF-8
+                    raise LogError(index, f"cannot export: {exc}; verify the database") from None
     out.write(_line({"type": "end", "size": size, "checkpoints": written}))
     return size, written

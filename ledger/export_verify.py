@@ -80,12 +80,13 @@ def verify_export(
         published_rows.append((obj["vkey"], obj["role"]))
         obj = next(reader, None)
     walker = LogWalker(parse_published(published_rows), trusted, origin or header["origin"])
-    batch: list[tuple[int, bytes, bytes, str]] = []
+    batch: list[tuple[int, bytes, bytes, bytes]] = []
     while obj is not None and obj["type"] in ("entry", "checkpoint"):
         try:
             if obj["type"] == "entry":
                 data, payload = obj["entry"].encode(), obj["payload"].encode()
-                batch.append((_int(obj, "index"), data, payload, _hex(obj, "leaf_hash")))
+                leaf = bytes.fromhex(_hex(obj, "leaf_hash"))
+                batch.append((_int(obj, "index"), data, payload, leaf))
             else:
                 walker.entries(batch)
                 batch = []

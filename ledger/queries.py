@@ -14,16 +14,20 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.engine import Connection
 
+from ledger.merkle import HASH_SIZE
+from ledger.scan import StoredLevel, from_mapping
 from ledger.schema import checkpoints, entries, nodes
-from ledger.shape import LEVEL_SHIFT, node_key, node_position
+from ledger.shape import LEVEL_SHIFT, completed, node_key, node_position
 
 __all__ = [
     "completed_nodes",
     "first_origin",
     "log_size",
+    "raw_batches",
     "raw_rows",
     "read_chunks",
     "read_subtrees",
+    "subtree_hashes",
 ]
 
 # Built once: statement construction cost more than the query itself (proof latency).
@@ -70,38 +74,81 @@ def raw_rows(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     Runs on the connection's own DB-API connection, so inside the caller's transaction; the
     statement's bound values (ints only) are rendered as literals.
     """
+    return [row for rows in raw_batches(conn, stmt, None) for row in rows]
+
+
+def raw_batches(
+    conn: Connection, stmt: Select[Any], size: int | None = 1024
+) -> Iterator[list[tuple[Any, ...]]]:
+    """:func:`raw_rows` ``size`` rows at a time (all at once for None): small batches keep the
+    verifier's working set in the CPU caches and its memory reused."""
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql)
-        return cursor.fetchall()
+        if size is None:
+            yield cursor.fetchall()
+            return
+        while rows := cursor.fetchmany(size):
+            yield rows
     finally:
         cursor.close()
 
 
 def completed_nodes(conn: Connection, lo: int, hi: int) -> dict[int, bytes]:
-    """Stored subtree hashes completed by leaves lo..hi-1: node (l, j) ends at leaf 2^l(j+1)-1."""
+    """Stored subtree hashes completed by leaves lo..hi-1 (:func:`ledger.shape.completed`)."""
     ranges = []
     for level in range(1, hi.bit_length() + 1):
-        first, last = -(-(lo + 1) >> level) - 1, (hi >> level) - 1
-        if first <= last:
-            ranges.append(nodes.c.node_key.between(node_key(level, first), node_key(level, last)))
+        js = completed(level, lo, hi)
+        if js:
+            ranges.append(nodes.c.node_key.between(node_key(level, js[0]), node_key(level, js[-1])))
     if not ranges:
         return {}
     return dict(raw_rows(conn, select(nodes.c.node_key, nodes.c.hash).where(or_(*ranges))))
 
 
+# SQLite: one level's hashes in key order, as one value (group_concat follows the rowid range
+# scan; any other order only fails the comparison and sends the chunk to the reference walk).
+# node_key is the primary key, so unique: count == len(js) means each key of the range is there;
+# all 32 bytes long and all blobs (the least value is a blob: text and numbers sort lower).
+_SQLITE_LEVEL = (
+    "SELECT CAST(group_concat(hash, x'') AS BLOB), count(*), min(length(hash)),"
+    " max(length(hash)), typeof(min(hash)) FROM ledger_nodes WHERE node_key BETWEEN {} AND {}"
+)
+
+
+def subtree_hashes(conn: Connection, lo: int, hi: int) -> StoredLevel:
+    """The stored subtree hashes leaves lo..hi-1 complete, for :func:`ledger.scan.levels_match`:
+    a level at a time in one value each on SQLite (a Python object per row cost as much as the
+    hashing), else from :func:`completed_nodes`."""
+    if conn.dialect.name != "sqlite":
+        return from_mapping(completed_nodes(conn, lo, hi))
+
+    def stored(level: int, js: range) -> bytes | None:
+        sql = _SQLITE_LEVEL.format(node_key(level, js[0]), node_key(level, js[-1]))
+        cursor = conn.connection.cursor()
+        try:
+            blob, count, shortest, longest, kind = cursor.execute(sql).fetchone()
+        finally:
+            cursor.close()
+        whole = (count, shortest, longest, kind) == (len(js), HASH_SIZE, HASH_SIZE, "blob")
+        return blob if whole else None
+
+    return stored
+
+
 def read_chunks(
-    conn: Connection, lo: int, hi: int, chunk: int = 50_000
-) -> Iterator[tuple[int, int, list[tuple[Any, ...]], dict[int, tuple[Any, Any]]]]:
-    """Stored entries lo..hi-1 in chunks: (start, stop, rows of (index, entry, payload, leaf
-    hash), {size: (root hash, note)} for the checkpoints with start < size <= stop)."""
+    conn: Connection, lo: int, hi: int, chunk: int = 50_000, batch: int | None = 1024
+) -> Iterator[tuple[int, int, Iterator[list[tuple[Any, ...]]], dict[int, tuple[Any, Any]]]]:
+    """Stored entries lo..hi-1 in chunks: (start, stop, batches of ``batch`` rows of (index,
+    entry, payload, leaf hash), {size: (root hash, note)} for the checkpoints with start < size
+    <= stop). Read each chunk's batches before the next chunk."""
     cols = (entries.c.idx, entries.c.entry, entries.c.payload, entries.c.leaf_hash)
     cp_cols = (checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
     for start in range(lo, hi, chunk):
         stop = min(start + chunk, hi)
-        span = (entries.c.idx >= start, entries.c.idx < stop)
-        rows = raw_rows(conn, select(*cols).where(*span).order_by(entries.c.idx))
         cp_span = (checkpoints.c.size > start, checkpoints.c.size <= stop)
         signed = {s: (r, n) for s, r, n in raw_rows(conn, select(*cp_cols).where(*cp_span))}
-        yield start, stop, rows, signed
+        span = (entries.c.idx >= start, entries.c.idx < stop)
+        stmt = select(*cols).where(*span).order_by(entries.c.idx)
+        yield start, stop, raw_batches(conn, stmt, batch), signed

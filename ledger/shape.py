@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "LEVEL_SHIFT",
+    "completed",
     "consistency_ranges",
     "inclusion_ranges",
     "node_key",
@@ -30,6 +31,12 @@ def node_key(level: int, index: int) -> int:
 def node_position(key: int) -> tuple[int, int]:
     """The (level, index) of a :func:`node_key`."""
     return key >> LEVEL_SHIFT, key & ((1 << LEVEL_SHIFT) - 1)
+
+
+def completed(level: int, lo: int, hi: int) -> range:
+    """Indices of the level-``level`` subtrees that leaves lo..hi-1 complete: subtree (level, j)
+    ends at leaf 2**level * (j + 1) - 1."""
+    return range(-(-(lo + 1) >> level) - 1, hi >> level)
 
 
 def _split(n: int) -> int:

@@ -15,6 +15,7 @@ import itertools
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,15 @@ from sqlalchemy.engine import Connection
 from ledger.merkle import EMPTY_ROOT, fold_root
 from ledger.note_keys import Verifier
 from ledger.published_keys import PublishedKey, read_published
-from ledger.queries import completed_nodes, first_origin, log_size, read_chunks, read_subtrees
+from ledger.queries import (
+    completed_nodes,
+    first_origin,
+    log_size,
+    read_chunks,
+    read_subtrees,
+    subtree_hashes,
+)
+from ledger.scan import levels_match, new_levels
 from ledger.schema import checkpoints, nodes
 from ledger.shape import node_key, subtrees
 from ledger.transactions import snapshot
@@ -34,9 +43,28 @@ __all__ = ["resume_walker", "verify_database", "verify_url", "walk_range"]
 
 
 def walk_range(conn: Connection, walker: LogWalker, hi: int, chunk: int = 50_000) -> None:
-    """Advance ``walker`` from its size to ``hi`` over the stored entries, nodes, checkpoints."""
-    for start, stop, rows, signed in read_chunks(conn, walker.size, hi, chunk):
-        walker.entries(rows, completed_nodes(conn, start, stop), signed)
+    """Advance ``walker`` from its size to ``hi`` over the stored entries, nodes, checkpoints.
+
+    Each chunk is read once, in batches, through the walker's fast path, and its stored subtree
+    hashes compared a level at a time at the end; if anything is amiss the chunk is read again
+    and walked by the reference loop, which raises the first error in index order.
+    """
+    for start, stop, batches, signed in read_chunks(conn, walker.size, hi, chunk):
+        saved, levels = walker.save(), new_levels()
+        with closing(batches):  # a failure leaves no cursor open
+            fast = all(walker.fast_entries(rows, signed, levels) for rows in batches)
+        if (
+            fast
+            and walker.size == stop
+            and levels_match(levels, start, stop, subtree_hashes(conn, start, stop))
+        ):
+            walker.stored_nodes += sum(map(len, levels))
+            continue
+        walker.restore(saved)
+        for _, _, batches, _ in read_chunks(conn, start, stop, chunk, None):
+            rows = next(batches, [])
+            batches.close()
+            walker.reference_entries(rows, completed_nodes(conn, start, stop), signed)
         if walker.size != stop:
             raise LogError(walker.size, "missing")
 

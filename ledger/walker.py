@@ -9,6 +9,8 @@ complete-subtree hash is its RFC 9162 node hash; every checkpoint is a C2SP sign
 trusted key whose origin, size and root match the recomputed tree, and every signature on it
 is from a published key and valid. The first failure raises :class:`LogError` naming the index.
 Reading a whole database is :mod:`ledger.verify`; reading an export, :mod:`ledger.export_verify`.
+Each run of entries goes through :mod:`ledger.scan` first and, if that finds anything amiss,
+through the reference loop (:meth:`LogWalker.reference_entries`), which says what and where.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from __future__ import annotations
 import binascii
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger import VerificationError
 from ledger.checkpoint import open_checkpoint
@@ -26,37 +27,14 @@ from ledger.entry import ENTRY_RE, GENESIS_PREV
 from ledger.merkle import fold_root
 from ledger.note import open_note_detailed
 from ledger.note_keys import Verifier
+from ledger.scan import Seen, from_mapping, levels_match, new_levels, scan
 from ledger.shape import node_key
+from ledger.walk_report import LogError, VerifyReport
 
 if TYPE_CHECKING:
     from ledger.published_keys import PublishedKey
 
 __all__ = ["LogError", "LogWalker", "VerifyReport"]
-
-
-class LogError(VerificationError):
-    """The first inconsistency found; ``index`` is the entry it concerns (None: the log as a
-    whole, e.g. its key table)."""
-
-    def __init__(self, index: int | None, problem: str) -> None:
-        self.index, self.problem = index, problem
-        super().__init__(problem if index is None else f"entry {index}: {problem}")
-
-    def __reduce__(self) -> tuple[type[LogError], tuple[int | None, str]]:
-        return LogError, (self.index, self.problem)  # picklable across verify processes
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What a successful verification covered."""
-
-    origin: str | None
-    size: int
-    root_hash: bytes
-    checkpoints: int
-    stored_nodes: int
-    keys: int
-    keys_from_log: bool  # True: no --key given, the log's own published keys were trusted
 
 
 class LogWalker:
@@ -80,6 +58,7 @@ class LogWalker:
         self.checkpoints = 0
         self.last_checkpoint = 0
         self.stored_nodes = 0
+        self.seen = Seen()
 
     def entries(
         self,
@@ -91,7 +70,61 @@ class LogWalker:
 
         ``node_hashes`` holds the stored subtree hashes (by :func:`ledger.shape.node_key`) that
         these entries complete; ``signed`` maps sizes reached here to (stored root, note).
+        Runs :mod:`ledger.scan` first; if anything is amiss, rewinds and walks the rows again
+        with :meth:`reference_entries`, which names the first bad index.
         """
+        rows = rows if isinstance(rows, list) else list(rows)
+        saved, levels = self.save(), None if node_hashes is None else new_levels()
+        if self.fast_entries(rows, signed or {}, levels) and (
+            levels is None or levels_match(levels, saved[0], self.size, from_mapping(node_hashes))
+        ):
+            self.stored_nodes += sum(map(len, levels or ()))
+        else:
+            self.restore(saved)
+            self.reference_entries(rows, node_hashes, signed)
+
+    def save(self) -> tuple[Any, ...]:
+        """The walk's state, for :meth:`restore`."""
+        return (self.size, self.prev, self.stack[:], self.checkpoints, self.last_checkpoint,
+                self.stored_nodes, self.origin)  # fmt: skip
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        self.size, self.prev, stack, self.checkpoints, self.last_checkpoint = saved[:5]
+        self.stack, (self.stored_nodes, self.origin) = stack[:], saved[5:]
+
+    def fast_entries(
+        self,
+        rows: list[tuple[int, bytes, bytes, bytes | str | None]],
+        signed: Mapping[int, tuple[bytes | None, str]],
+        levels: list[list[bytes]] | None,
+    ) -> bool:
+        """:func:`ledger.scan.scan` up to each checkpoint, then the checkpoint; the subtree
+        hashes completed go to ``levels``, unchecked. False at the first failure (then
+        :meth:`restore` the state saved before)."""
+        start, lo = self.size, 0
+        for cut in sorted(size - start for size in signed if 0 < size - start <= len(rows)):
+            if not self._scan(rows[lo:cut], levels):
+                return False
+            try:
+                self.checkpoint(self.size, *signed[self.size])
+            except LogError:
+                return False
+            lo = cut
+        return self._scan(rows[lo:] if lo else rows, levels)
+
+    def _scan(self, rows: list[tuple[Any, ...]], levels: list[list[bytes]] | None) -> bool:
+        last = scan(rows, self.size, self.prev, self.stack, levels, self.seen)
+        if last is not None:
+            self.size, self.prev = self.size + len(rows), last
+        return last is not None
+
+    def reference_entries(
+        self,
+        rows: Iterable[tuple[int, bytes, bytes, bytes | str | None]],
+        node_hashes: Mapping[int, bytes] | None = None,
+        signed: Mapping[int, tuple[bytes | None, str]] | None = None,
+    ) -> None:
+        """:meth:`entries` by the reference loop: every check in order, raising the first."""
         match, hexlify, sha256 = ENTRY_RE.fullmatch, binascii.hexlify, hashlib.sha256
         stack, prev, expect, seen_ts, checked = self.stack, self.prev, self.size, b"", 0
         for index, data, payload, stored in rows:

@@ -26,6 +26,7 @@ STABLE_IMPORTS = [
     ("ledger.keys", ["load_or_create_signer", "load_signer"]),
     ("ledger.receipt", ["verify_receipt", "make_receipt"]),
     ("ledger.checkpoint", ["open_checkpoint", "sign_checkpoint", "Checkpoint"]),
+    ("ledger.walker", ["LogError", "LogWalker", "VerifyReport"]),
 ]
 # Where a re-exported name is defined: the re-export must be that very object.
 HOMES = {
@@ -34,6 +35,8 @@ HOMES = {
     ("ledger.store", "metadata"): "ledger.schema",
     ("ledger.store", "create_tables"): "ledger.schema",
     ("ledger.store", "install_sqlite_locking"): "ledger.transactions",
+    ("ledger.walker", "LogError"): "ledger.walk_report",
+    ("ledger.walker", "VerifyReport"): "ledger.walk_report",
 }
 MODULES = sorted(
     info.name
