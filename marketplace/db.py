@@ -57,6 +57,10 @@ def tune_engine(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")  # the ledger must survive power loss
+        # A 64 MiB page cache (SQLite's default is 2 MiB), filled only as pages are read: a
+        # catalog search over 100k listings re-reads posting and facet index pages that the
+        # default cache evicts (multi-word searches 20-50% faster, bench/catalog_bench.py).
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 
