@@ -2,7 +2,9 @@
 
     .venv/bin/python -m bench.pipeline_phases floor|elx|pandas CSV WORKDIR
 
-Prints one JSON line: ``seconds`` (wall), ``rss_mb`` (VmHWM) and ``t_*`` sub-timings.
+Prints one JSON line: ``seconds`` (wall), ``cpu_seconds`` (user + system time of the process
+over the same span, every DuckDB thread included), ``rss_mb`` (VmHWM), ``t_*`` sub-timings
+(wall) and ``cpu_*`` the CPU seconds of the same sub-phases.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from typing import Any
 PHASES = ("floor", "elx", "pandas")
 SECRET = b"bench-secret-0123456789abcdef"
 MEMORY_LIMIT = "1GB"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -55,26 +63,28 @@ def elx(csv: Path, work: Path) -> dict[str, float]:
     spec = {"format": FORMAT, "inputs": [{"alias": "p", "version_id": "ver_benchbenchbenchb"}],
             "steps": SPEC_STEPS, "element": {"title": "people"}}
     pipeline = load_spec(spec, {"ver_benchbenchbenchb": columns})
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), cpu_seconds()
     table = input_table(csv, "csv", columns, "0" * 64, facts.row_count,
                         memory_limit=MEMORY_LIMIT)
     store = LocalBlobStore(work / "blobs")
     result = runner.run(pipeline, {"p": table}, store=store, temp_dir=work, secret=SECRET,
                         memory_limit=MEMORY_LIMIT)
-    t_run = time.perf_counter() - started
+    t_run, cpu1 = time.perf_counter() - started, cpu_seconds()
     path = store.local_path(result.output.sha256)
     cols = [(c.name, c.type) for c in result.schema.columns]
     config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(work / "q")}
     t1 = time.perf_counter()
     gate.quality(path, cols, config, result.row_count)
-    t_quality = time.perf_counter() - t1
+    t_quality, cpu2 = time.perf_counter() - t1, cpu_seconds()
     t2 = time.perf_counter()
     pii = gate.scan_output(path, cols, config)
-    t_scan = time.perf_counter() - t2
+    t_scan, cpu3 = time.perf_counter() - t2, cpu_seconds()
     leaks = {c: r for c, r in pii.items() if r.get("detected")}
     assert result.row_count == facts.row_count, (result.row_count, facts.row_count)
     return {"t_inspect(not counted)": t_inspect, "t_run": t_run, "t_quality": t_quality,
-            "t_scan": t_scan, "elapsed": time.perf_counter() - started, "leaks": len(leaks)}
+            "t_scan": t_scan, "cpu_run": cpu1 - cpu0, "cpu_quality": cpu2 - cpu1,
+            "cpu_scan": cpu3 - cpu2, "elapsed": time.perf_counter() - started,
+            "cpu_elapsed": cpu_seconds() - cpu0, "leaks": len(leaks)}
 
 
 _ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -118,10 +128,12 @@ def pandas(csv: Path, work: Path) -> dict[str, float]:
 
 def main() -> None:
     name, csv, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), cpu_seconds()
     extra = {"floor": floor, "elx": elx, "pandas": pandas}[name](csv, work)
     seconds = extra.pop("elapsed", time.perf_counter() - started)
-    print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb(), **extra}))
+    cpu = extra.pop("cpu_elapsed", cpu_seconds() - cpu0)
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rss_mb": peak_rss_mb(),
+                      **extra}))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 PII: every text (VARCHAR) column of the output Parquet is scanned on ALL rows. DuckDB streams
 the column and sends only values matching :data:`~marketplace.pipeline.pii.PREFILTER` (a regex
 every detectable value matches) to :func:`~marketplace.pipeline.pii.scan_values` in batches, so
-memory stays bounded; row and null counts come from DuckDB. Direct identifiers
+memory stays bounded; row and null counts come from DuckDB. In a column that is
+dictionary-encoded in every row group, the regex runs only on values that also match one of
+:data:`~marketplace.pipeline.pii.PREFILTER_GLOBS` (which every PREFILTER match does): DuckDB
+tests those GLOBs once per dictionary entry, not once per row. Direct identifiers
 (:data:`DIRECT_IDENTIFIERS`, GB/T 35273-2020 附录A personal information; a USCC identifies an
 organisation, so it is reported but not blocking) in a column the spec does not declare as
 licensed personal data make the element unpublishable: :class:`ValidationFailed` (422).
@@ -18,7 +21,7 @@ from typing import Any
 import duckdb
 
 from marketplace.errors import ValidationFailed
-from marketplace.pipeline.pii import PREFILTER, scan_values
+from marketplace.pipeline.pii import PREFILTER, PREFILTER_GLOBS, scan_values
 from marketplace.pipeline.quality import profile
 from marketplace.pipeline.spec import ElementSettings
 
@@ -37,10 +40,21 @@ def _ident(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> Iterator[str]:
+def _dictionary_columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    """Top-level columns whose every column chunk is dictionary-encoded (no PLAIN pages)."""
+    rows = con.execute("SELECT path_in_schema, bool_and(encodings LIKE '%DICTIONARY%' AND NOT "
+                       "regexp_matches(encodings, '(^|[ ,])PLAIN($|[ ,])')) FROM "
+                       "parquet_metadata(?) GROUP BY ALL", [str(path)]).fetchall()
+    return {name for name, dictionary in rows if dictionary}
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, path: Path, column: str,
+                dictionary: bool) -> Iterator[str]:
     quoted = _ident(column)
-    sql = f"SELECT {quoted} FROM read_parquet(?) WHERE regexp_matches({quoted}, ?)"  # noqa: S608
-    cursor = con.execute(sql, [str(path), PREFILTER])
+    globs = " OR ".join(f"{quoted} GLOB ?" for _ in PREFILTER_GLOBS) if dictionary else "true"
+    sql = (f"SELECT {quoted} FROM read_parquet(?) WHERE ({globs}) "  # noqa: S608
+           f"AND regexp_matches({quoted}, ?)")
+    cursor = con.execute(sql, [str(path), *(PREFILTER_GLOBS if dictionary else ()), PREFILTER])
     while batch := cursor.fetchmany(BATCH):
         yield from (row[0] for row in batch)
 
@@ -50,11 +64,12 @@ def scan_output(path: Path, columns: Sequence[tuple[str, str]],
     """Per text column: rows, nulls, rows with findings, counts by kind, masked examples."""
     out: dict[str, dict[str, Any]] = {}
     with duckdb.connect(config=config) as con:
+        dictionary = _dictionary_columns(con, path)
         for column in _text_columns(columns):
             sql = f"SELECT count(*), count({_ident(column)}) FROM read_parquet(?)"  # noqa: S608
             rows, present = con.execute(sql, [str(path)]).fetchone() or (0, 0)
             nulls = rows - present
-            report = scan_values(_candidates(con, path, column))
+            report = scan_values(_candidates(con, path, column, column in dictionary))
             out[column] = {"rows": int(rows), "nulls": int(nulls),
                            "rows_with_hits": report.rows_with_hits, "kinds": list(report.kinds),
                            "counts": dict(report.counts),

@@ -1,9 +1,10 @@
 """Data-quality profile of a pipeline output per GB/T 36344-2018 (issue 4 §4), computed in
 DuckDB: :func:`profile` → :class:`~.quality_report.QualityReport`.
 
-Two scans of the source whatever the rules (see :mod:`.quality_passes`; rarely a third for
-examples), one result row each; rows never come into Python, and DuckDB spills to disk past
-its memory limit, so the table may be far larger than memory.  The rules format is
+Two queries whatever the rules, a row pass and a key pass (see :mod:`.quality_passes` and
+:mod:`.quality_keys`; rarely a third for examples), one result row each; rows never come into
+Python, and DuckDB spills to disk past its memory limit, so the table may be far larger than
+memory.  The rules format is
 in :mod:`.quality_rules`, the checks in :mod:`.quality_checks`, scoring in
 :mod:`.quality_report`.  Every count is exact: check characters (GB 11643, GB 32100) are
 computed in SQL on every row, not on a sample.  Examples are the smallest distinct failing
@@ -25,7 +26,8 @@ from typing import Any
 import duckdb
 
 from .quality_checks import build_plan
-from .quality_passes import HEAP, example_pass, group_pass, row_pass, shown_columns
+from .quality_keys import group_pass, shown_columns
+from .quality_passes import HEAP, example_pass, row_pass
 from .quality_plan import Col, TotalCheck
 from .quality_report import CheckResult, ColumnProfile, QualityReport, render_example
 from .quality_rules import QualityRules

@@ -70,10 +70,17 @@ def text(q: str, fam: str) -> str:
     return q if fam == "string" else f"CAST({q} AS VARCHAR)"
 
 
+BLANK_CODEPOINTS = (9, 10, 12, 13, 32, 0x3000)  # \t \n \f \r space, U+3000 ideographic space
+
+
 def blank(q: str) -> str:
-    """True for an empty text or one of spaces, tabs, line breaks and U+3000 only (RE2 is
-    several times faster here than DuckDB's ``trim(s, characters)``)."""
-    return f"regexp_full_match({q}, '[\\t\\n\\f\\r \\x{{3000}}]*')"
+    """True for an empty text or one of spaces, tabs, line breaks and U+3000 only, NULL for
+    NULL. The RE2 test (several times faster than DuckDB's ``trim(s, characters)``) runs only
+    on texts that are empty or start with such a character (``ascii`` is the first code point),
+    as any blank text does: a regex call costs ~0.2 µs even on one character."""
+    first = ", ".join(map(str, BLANK_CODEPOINTS))
+    return (f"CASE WHEN {q} = '' OR ascii({q}) IN ({first}) THEN regexp_full_match({q}, "
+            f"'[\\t\\n\\f\\r \\x{{3000}}]*') WHEN {q} IS NOT NULL THEN false END")
 
 
 def present(q: str, blank_alias: str | None) -> str:

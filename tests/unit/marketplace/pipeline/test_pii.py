@@ -18,6 +18,7 @@ from marketplace.pipeline.names import COMPOUND_SURNAMES, SURNAMES
 from marketplace.pipeline.pii import (
     KINDS,
     PREFILTER,
+    PREFILTER_GLOBS,
     Finding,
     kinds_of_values,
     redact_text,
@@ -266,3 +267,21 @@ def test_prefilter_skips_hashes_masks_and_labels(text: str) -> None:
 ])
 def test_prefilter_passes_numbers_at_run_starts(text: str) -> None:
     assert re.search(PREFILTER, text)
+
+
+_GLOB_TEXT = st.one_of(planted_text().map(lambda case: case[0]),
+                       st.text(NOISY + "BFHINOY叫是主姓名联系收患者 -", max_size=40))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_GLOB_TEXT, min_size=1, max_size=20))
+def test_every_prefilter_match_matches_a_prefilter_glob(texts: list[str]) -> None:
+    """The GLOBs DuckDB tests per dictionary entry (elements.gate) never drop a PREFILTER row."""
+    duckdb = pytest.importorskip("duckdb")
+    globs = " OR ".join("t GLOB ?" for _ in PREFILTER_GLOBS)
+    rows = duckdb.connect().execute(
+        f"SELECT t, regexp_matches(t, ?), {globs} FROM unnest(?) u(t)",
+        [PREFILTER, *PREFILTER_GLOBS, texts]).fetchall()
+    assert len(rows) == len(texts)
+    for text, prefiltered, globbed in rows:
+        assert globbed or not prefiltered, text

@@ -128,3 +128,24 @@ def test_completeness_of_an_empty_column_is_0_and_of_a_full_one_100(xs: list[int
     assert report.check("completeness.row").score == 0
     full = _profile([(x, "1", x, x, dt.date(2025, 1, 1)) for x in xs], QualityRules())
     assert full.dimension_scores()["completeness"] == 100
+
+
+@settings(max_examples=20, deadline=None)
+@given(rows_strategy.map(lambda rows: rows + rows[: len(rows) // 3]), st.sampled_from([1, 2, 3]))
+def test_key_counts_are_exact_whatever_the_hash_collisions(rows: list[Row], modulus: int
+                                                           ) -> None:
+    """The key pass groups 64-bit hashes first (quality_keys); with a hash that collides all
+    the time (modulus 1: every row goes to the exact GROUP BY) the report is the same."""
+    from unittest import mock
+
+    from marketplace.pipeline import quality_keys
+
+    report = _profile(rows).to_json()
+    weak = f"(hash({{}}) % {modulus})"
+    with mock.patch.object(quality_keys, "KEY_HASH", weak):
+        assert _profile(rows).to_json() == report
+    keyed = [r for r in rows if r[0] is not None]
+    check = json.loads(report)["checks"]
+    by_id = {c["id"]: c for c in check}
+    assert by_id["uniqueness.duplicate_rows"]["failures"] == len(rows) - len(set(rows))
+    assert by_id["unique_keys[0]"]["failures"] == len(keyed) - len({r[0] for r in keyed})

@@ -136,12 +136,13 @@ def test_text_shapes_match_python(semantic: str, values: list[str]) -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.text(" \t\n\r\f\u3000\u00a0ab", max_size=4), min_size=1, max_size=20))
-def test_blank_matches_strip(values: list[str]) -> None:
+@given(st.lists(st.none() | st.text(" \t\n\r\f\u3000\u00a0\x0b\u2000ab德", max_size=4),
+                min_size=1, max_size=20))
+def test_blank_matches_strip(values: list[str | None]) -> None:
     sql = (f"SELECT {blank('v')} FROM (SELECT unnest($vals) AS v, "
            "generate_subscripts($vals, 1) AS i) ORDER BY i")
     got = [row[0] for row in _con().execute(sql, {"vals": values}).fetchall()]
-    assert got == [v.strip(" \t\n\r\f\u3000") == "" for v in values]
+    assert got == [None if v is None else v.strip(" \t\n\r\f\u3000") == "" for v in values]
 
 
 @settings(max_examples=30, deadline=None)
