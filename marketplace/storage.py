@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,8 +29,8 @@ from typing import BinaryIO, Protocol
 
 from marketplace.errors import PayloadTooLarge
 
-__all__ = ["BlobNotFound", "BlobRef", "BlobStore", "BlobWriter", "InvalidDigest",
-           "LocalBlobStore", "MemoryBlobStore", "check_digest", "too_large"]
+__all__ = ["BlobNotFound", "BlobRef", "BlobStore", "BlobWriter", "ChunkFeeder",
+           "InvalidDigest", "LocalBlobStore", "MemoryBlobStore", "check_digest", "too_large"]
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -149,17 +149,17 @@ class _Writer:
         raise NotImplementedError
 
 
-class _FileFeeder:
-    """Appends chunks to a file on a thread, so the caller hashes one chunk while the previous
-    one is copied into the page cache (both release the GIL; on 2 cores a 1 GiB upload's
-    staging takes the hashing time, not hashing + copying). At most ``_QUEUED`` chunks wait;
-    a write error is raised by the next call."""
+class ChunkFeeder:
+    """Hands chunks to ``sink`` on a worker thread, so the caller's own work on the next chunk
+    (reading, checking, hashing: all release the GIL) overlaps the sink's. At most ``QUEUED``
+    chunks wait; an error of the sink is raised by the next ``put`` or ``drain``. As a context
+    manager it drains on exit, raising the sink's error only if nothing else is in flight."""
 
-    _QUEUED = 4
+    QUEUED = 4
 
-    def __init__(self, file: BinaryIO) -> None:
-        self._file = file
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self._QUEUED)
+    def __init__(self, sink: Callable[[bytes], object]) -> None:
+        self._sink = sink
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.QUEUED)
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
@@ -167,30 +167,42 @@ class _FileFeeder:
         while (chunk := self._queue.get()) is not None:
             if self._error is None:
                 try:
-                    self._file.write(chunk)
+                    self._sink(chunk)
                 except BaseException as err:  # re-raised on the caller's next call
                     self._error = err
 
     def put(self, chunk: bytes | memoryview) -> None:
         self._raise()
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="blob-feeder", daemon=True)
+            self._thread = threading.Thread(target=self._run, name="chunk-feeder", daemon=True)
             self._thread.start()
         # A memoryview may be reused by the caller once this returns: keep a copy.
         self._queue.put(chunk if isinstance(chunk, bytes) else bytes(chunk))
 
     def drain(self) -> None:
-        """Wait until every chunk is in the file (the thread ends; ``put`` starts another)."""
+        """Wait until the sink has taken every chunk (the thread ends; ``put`` starts another)."""
+        self.stop()
+        self._raise()
+
+    def stop(self) -> None:
+        """Wait for the chunks already queued; a sink error is kept for ``drain``, not raised."""
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
-        self._raise()
-        self._file.flush()
 
     def _raise(self) -> None:
         if self._error is not None:
             raise self._error
+
+    def __enter__(self) -> ChunkFeeder:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+        if et is None:
+            self._raise()
 
 
 class _LocalWriter(_Writer):
@@ -200,20 +212,27 @@ class _LocalWriter(_Writer):
         fd, name = tempfile.mkstemp(prefix="upload-", dir=store.tmp_dir)
         self._path = Path(name)
         self._file = os.fdopen(fd, "wb")
-        self._feeder = _FileFeeder(self._file)
+        # Copying into the page cache overlaps hashing the next chunk: on 2 cores a 1 GiB
+        # upload's staging takes the hashing time, not hashing + copying.
+        self._feeder = ChunkFeeder(self._copy)
 
     def _stage(self, chunk: bytes | memoryview) -> None:
         self._feeder.put(chunk)
+
+    def _copy(self, chunk: bytes) -> None:
+        self._file.write(chunk)
 
     def staged_path(self) -> Path:
         """A readable file with the bytes written so far; valid until the writer closes."""
         if self._closed:
             raise ValueError("writer is closed")
         self._feeder.drain()
+        self._file.flush()
         return self._path
 
     def _publish(self, ref: BlobRef) -> bool:
         self._feeder.drain()
+        self._file.flush()
         os.fsync(self._file.fileno())
         final = self._store._path(ref.sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -225,13 +244,9 @@ class _LocalWriter(_Writer):
         return True
 
     def _discard(self) -> None:
-        try:
-            self._feeder.drain()
-        except Exception:  # noqa: S110 — a failed write of bytes being thrown away
-            pass  # the staged bytes are being thrown away anyway
-        finally:
-            self._file.close()
-            self._path.unlink(missing_ok=True)
+        self._feeder.stop()  # the staged bytes are thrown away: a failed write does not matter
+        self._file.close()
+        self._path.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

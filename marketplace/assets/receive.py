@@ -2,26 +2,23 @@
 
 The body is never held in memory whole. This thread reads each chunk and runs the caller's check
 on it (e.g. strict UTF-8 decoding) while a worker thread hashes and stages the earlier chunks;
-hashlib and file writes release the GIL, so checking and storing overlap. At most ``QUEUE``
-chunks are in flight. The size limit is enforced on every chunk, before it is queued.
+hashlib and file writes release the GIL, so checking and storing overlap (``ChunkFeeder``; at
+most ``ChunkFeeder.QUEUED`` chunks are in flight). The size limit is enforced on every chunk,
+before it is queued.
 :class:`Committer` then publishes the blob on a thread while the caller reads the staged file.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
-from types import TracebackType
 from typing import Protocol
 
 from marketplace.assets.encoding import CHUNK
 from marketplace.errors import BadRequest
-from marketplace.storage import BlobRef, BlobWriter, too_large
+from marketplace.storage import BlobRef, BlobWriter, ChunkFeeder, too_large
 
-__all__ = ["QUEUE", "Committer", "Readable", "pump", "read_head", "too_large"]
-
-QUEUE = 4
+__all__ = ["Committer", "Readable", "pump", "read_head", "too_large"]
 
 
 class Readable(Protocol):
@@ -43,40 +40,6 @@ def read_head(stream: Readable, size: int = CHUNK) -> bytes:
     return head
 
 
-class _Stager:
-    """Feeds chunks to ``writer.write`` on a worker thread; errors surface on the next call."""
-
-    def __init__(self, writer: BlobWriter) -> None:
-        self._writer = writer
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="blob-stager", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._writer.write(chunk)
-                except BaseException as err:  # re-raised on the request thread
-                    self._error = err
-
-    def put(self, chunk: bytes) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(chunk)
-
-    def __enter__(self) -> _Stager:
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if et is None and self._error is not None:
-            raise self._error
-
-
 def pump(stream: Readable, writer: BlobWriter, *, head: bytes, max_bytes: int,
          expected_size: int | None = None,
          check: Callable[[bytes], None] | None = None) -> int:
@@ -88,7 +51,7 @@ def pump(stream: Readable, writer: BlobWriter, *, head: bytes, max_bytes: int,
     if expected_size is not None and expected_size > max_bytes:
         raise too_large(max_bytes)
     total = 0
-    with _Stager(writer) as stager:
+    with ChunkFeeder(writer.write) as stager:
         chunk = head
         while chunk:
             total += len(chunk)
