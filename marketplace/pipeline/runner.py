@@ -8,12 +8,13 @@ work directory (``allowed_directories``), ``TimeZone`` UTC, then ``lock_configur
 Deterministic: a pipeline of order-keeping steps (projections and filters, ``keeps_order``)
 streams its rows in input order with ``preserve_insertion_order``; any other is ordered by
 every column at the end; floating aggregates add in sorted order, samples are chosen by hash,
-and the Parquet writer's options are fixed (ZSTD level 3, 122,880-row groups), so the same input
-blobs + spec + :data:`ENGINE_VERSION` give the same bytes whatever ``threads`` is (at least
-:data:`MIN_THREADS` run); :func:`element_version_id` is derived from exactly those.
+and the rows are written by :mod:`.writer` in row groups of exactly 122,880 rows with fixed
+Parquet options (ZSTD level 3), a layout checked after writing, so the same input blobs + spec +
+:data:`ENGINE_VERSION` give the same bytes whatever ``threads`` is or how busy the machine;
+:func:`element_version_id` is derived from exactly those.
 
-The query runs in a worker thread while the caller's thread polls ``query_progress()`` and
-``cancel()`` every 50 ms; cancelling interrupts the connection and raises :class:`Cancelled`.
+Each statement runs in a worker thread while the caller's thread polls ``query_progress()`` and
+``cancel()`` every 50 ms; cancelling interrupts the connections and raises :class:`Cancelled`.
 Any engine error becomes :class:`PipelineFailed` with a generic message (engine text may hold
 paths).  The blob store is written only after everything succeeded; nothing is left otherwise.
 """
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import rfc8785
 import sqlglot
 from sqlglot import exp
@@ -49,18 +51,24 @@ from .spec import ValidatedPipeline
 from .steps.base import col, fn
 from .steps.sqlfns import s
 from .steps.types import Schema
+from .writer import (
+    SOURCE,
+    LayoutError,
+    RowStream,
+    check_layout,
+    copy_sql,
+    split_memory,
+    writer_connection,
+)
 
 __all__ = ["ENGINE_VERSION", "Cancelled", "InputTable", "PipelineFailed", "Progress",
            "RunResult", "element_version_id", "input_table", "run"]
 
 log = logging.getLogger(__name__)
-ENGINE_VERSION = f"elx-pipeline/2 duckdb/{duckdb.__version__} sqlglot/{sqlglot.__version__}"
-ROW_GROUP_SIZE = 122_880
+ENGINE_VERSION = (f"elx-pipeline/3 duckdb/{duckdb.__version__} pyarrow/{pa.__version__} "
+                  f"sqlglot/{sqlglot.__version__}")
 SAMPLE_ROWS = 20
 POLL_SECONDS = 0.05
-# DuckDB's order-preserving Parquet writer cuts row groups at the same rows for any thread count
-# from 2 up, but differently with 1; a build never runs on fewer than 2 (measured on 150k+ rows).
-MIN_THREADS = 2
 
 
 class Cancelled(DomainError):
@@ -118,9 +126,12 @@ class _Session:
         self.progress, self.cancel, self.cancelled = progress, cancel, False
         counts = [t.row_count for t in inputs.values()]
         self.total = None if None in counts else sum(counts)  # type: ignore[arg-type]
+        self.work, self.threads = work, max(threads, 1)
+        self.memory_limit, self.writer_memory = split_memory(memory_limit)
         self.con = duckdb.connect(":memory:", config={
-            "memory_limit": memory_limit, "threads": max(threads, MIN_THREADS),
+            "memory_limit": self.memory_limit, "threads": self.threads,
             "temp_directory": str(work / "spill"), "preserve_insertion_order": True,
+            "arrow_lossless_conversion": True,
             "autoinstall_known_extensions": False, "autoload_known_extensions": False})
         for setting, value in (("TimeZone", "UTC"), ("enable_progress_bar", True),
                                ("enable_progress_bar_print", False),
@@ -142,17 +153,49 @@ class _Session:
 
     def query(self, sql: str, params: Mapping[str, object], stage: str,
               step: int | None = None) -> list[tuple[Any, ...]]:
+        return self._poll(lambda: self.con.execute(sql, dict(params) or None).fetchall(),
+                          (self.con,), stage, step)
+
+    def write(self, sql: str, params: Mapping[str, object], out: Path) -> int:
+        """Run the pipeline query and write its rows to ``out`` in the fixed layout
+        (:mod:`.writer`); the number of rows written."""
+        writer = writer_connection(self.work, self.writer_memory, self.threads)
+        try:
+            def work() -> int:
+                stream = RowStream(self.con, sql, dict(params))
+                try:
+                    writer.register(SOURCE, stream.reader)
+                    writer.execute(copy_sql(out))
+                except duckdb.Error:
+                    if stream.error is not None:  # the pipeline's own error, not the wrapper
+                        raise stream.error from None
+                    raise
+                return stream.rows
+
+            rows = self._poll(work, (self.con, writer), "execute", None)
+            try:
+                check_layout(writer, out, rows)
+            except LayoutError:
+                log.error("pipeline output layout check failed", exc_info=True)
+                raise PipelineFailed("The output could not be written reproducibly.",
+                                     reason="engine") from None
+            return rows
+        finally:
+            writer.close()
+
+    def _poll(self, work: Callable[[], Any], connections: tuple[duckdb.DuckDBPyConnection, ...],
+              stage: str, step: int | None) -> Any:
         self.check_cancel()
         self.report(stage, step, 0.0)
         out: dict[str, Any] = {}
 
-        def work() -> None:
+        def run() -> None:
             try:
-                out["rows"] = self.con.execute(sql, dict(params) or None).fetchall()
+                out["result"] = work()
             except BaseException as err:  # handed to the polling thread
                 out["error"] = err
 
-        worker = threading.Thread(target=work, name="elx-pipeline", daemon=True)
+        worker = threading.Thread(target=run, name="elx-pipeline", daemon=True)
         worker.start()
         try:
             while True:
@@ -164,21 +207,14 @@ class _Session:
                 if percent >= 0:
                     self.report(stage, step, min(float(percent), 100.0))
         except BaseException:
-            self.con.interrupt()
+            for con in connections:
+                con.interrupt()
             worker.join()
             raise
         if "error" in out:
             raise out["error"]
         self.report(stage, step, 100.0)
-        return out["rows"]
-
-
-def _copy(query: exp.Select, path: Path) -> str:
-    options = (("FORMAT", exp.var("parquet")), ("COMPRESSION", exp.var("zstd")),
-               ("COMPRESSION_LEVEL", exp.Literal.number(3)),
-               ("ROW_GROUP_SIZE", exp.Literal.number(ROW_GROUP_SIZE)))
-    return exp.Copy(this=exp.Subquery(this=query), kind=False, files=[s(str(path))], params=[
-        exp.CopyParameter(this=exp.var(k), expression=v) for k, v in options]).sql("duckdb")
+        return out["result"]
 
 
 def _output(path: Path) -> exp.Expression:
@@ -252,11 +288,8 @@ def run(pipeline: ValidatedPipeline, inputs: Mapping[str, InputTable], *, store:
 
             compiled = compile_pipeline(pipeline, inputs, secret=secret, planner=planner)
             out = work / "out.parquet"
-            session.query(_copy(compiled.query, out), compiled.params, "execute")
+            row_count = session.write(compiled.query.sql("duckdb"), compiled.params, out)
             names = compiled.schema.names
-            rows = session.query(exp.select(exp.Count(this=exp.Star())).from_(_output(out))
-                                 .sql("duckdb"), {}, "verify")
-            row_count = int(rows[0][0])
             reports = _verify(session, out, compiled.plans)
             order = [fn("hash", *(col(c) for c in names)), *(col(c) for c in names)]
             sample = session.query(exp.select(*_plain(compiled.schema)).from_(_output(out))

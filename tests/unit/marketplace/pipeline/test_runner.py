@@ -37,6 +37,7 @@ from marketplace.pipeline.runner import (
     run,
 )
 from marketplace.pipeline.spec import FORMAT, ValidatedPipeline, load_spec
+from marketplace.pipeline.writer import ROW_GROUP_SIZE
 from marketplace.storage import LocalBlobStore
 
 SECRET = b"per-element secret, 32 bytes...."
@@ -202,9 +203,46 @@ def test_an_order_keeping_pipeline_streams_unsorted_and_is_byte_identical(
     results = [run(pipeline, {"t": table}, store=store, temp_dir=tmp_path, secret=SECRET,
                    threads=threads) for threads in (2, 1, 3, 4, 2)]
     assert len({r.output for r in results}) == 1
-    ids = duckdb.connect().execute("SELECT id FROM read_parquet(?)", [
-        str(store.local_path(results[0].output.sha256))]).fetchall()
+    path = str(store.local_path(results[0].output.sha256))
+    ids = duckdb.connect().execute("SELECT id FROM read_parquet(?)", [path]).fetchall()
     assert [i for (i,) in ids] == sorted(i for (i,) in ids)  # input order, rows filtered
+    # The layout does not depend on how DuckDB's threads met: every row group but the last
+    # holds exactly ROW_GROUP_SIZE rows (DuckDB's own parallel writer cuts them where thread
+    # batches meet, which differed between runs under load).
+    groups = [n for (n,) in duckdb.connect().execute(
+        "SELECT any_value(row_group_num_rows) FROM parquet_metadata(?) GROUP BY row_group_id "
+        "ORDER BY row_group_id", [path]).fetchall()]
+    assert len(groups) >= 3 and set(groups[:-1]) == {ROW_GROUP_SIZE}
+    assert sum(groups) == results[0].row_count == len(ids)
+
+
+def test_every_type_reads_back_as_itself(tmp_path: Path) -> None:
+    """Rows cross an Arrow stream on their way to the writer; with lossless conversion every
+    type DuckDB's Parquet writer keeps comes back as it did when DuckDB wrote it directly."""
+    path = tmp_path / "types.parquet"
+    query = ("SELECT i, i::HUGEINT AS h, uuid() AS u, to_days(i::INT) AS iv, "
+             "TIMESTAMPTZ '2020-01-01 00:00:01+00' + to_seconds(i) AS tz, "
+             "TIMETZ '01:02:03+01' AS ttz, TIMESTAMP_NS '2020-01-01 00:00:01.123456789' AS ns, "
+             "(i / 3)::DECIMAL(38,10) AS d, [i, i + 1] AS l, {'x': i} AS st, "
+             "MAP {'k': i} AS m, 'ab'::BLOB AS b, (i % 200)::UTINYINT AS ut "
+             "FROM range(5000) t(i)")
+    duckdb.connect().execute(f"COPY ({query}) TO '{path}' (FORMAT parquet)")
+    con = duckdb.connect()
+    direct = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    columns = [(name, type_) for name, type_, *_ in direct]
+    table = input_table(path, "parquet", columns, "3" * 64, 5000)
+    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
+           "element": {"title": "types"}, "steps": [
+               {"type": "filter", "where": {"col": "i", "op": ">=", "value": 0}}]}
+    store = LocalBlobStore(tmp_path / "out")
+    result = run(load_spec(doc, {VERSION: table.columns}), {"t": table}, store=store,
+                 temp_dir=tmp_path)
+    out = str(store.local_path(result.output.sha256))
+    assert con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [out]).fetchall() == direct
+    assert [(c.name, c.type) for c in result.schema.columns] == columns
+    differ = con.execute("SELECT count(*) FROM (SELECT * FROM read_parquet(?) EXCEPT ALL "
+                         "SELECT * FROM read_parquet(?))", [str(path), out]).fetchone()
+    assert differ == (0,) and result.row_count == 5000
 
 
 def test_an_order_changing_step_gets_a_final_sort(hotline: tuple[LocalBlobStore, InputTable]
