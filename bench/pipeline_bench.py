@@ -6,8 +6,19 @@
     generalisation, Parquet) + the GB/T 36344 quality profile + the full-output PII scan — what a
     build job does after ingestion;
 (b) the floor: plain DuckDB ``COPY (FROM read_csv(FILE)) TO 'x.parquet'`` on the same file;
-(c) a straightforward pandas implementation of the same steps (regex redaction with checksum
-    tests, masking, HMAC per value, bands, profile, scan, ``to_parquet``).
+(c) the same steps in plain pandas (``bench/pipeline_pandas.py``; pandas' default
+    pyarrow-backed ``str`` columns), with the same outputs: ``read_csv``; the note redacted by
+    (a)'s regex passes in (a)'s order and labels (emails, resident IDs, USCCs, bank cards,
+    mobiles, landlines, plates, names in context; shapes only, as (a)), one ``str.replace`` per
+    pass on the rows that pass its group's ``str.contains`` test; name (first 1) and mobile
+    (first 3, last 4) masked with ``.str`` slices and a regex; HMAC-SHA256 hex of resident_id
+    (``.map``); 10-year age bands and ``strftime("%Y-%m")``; ``to_parquet`` (ZSTD); (a)'s
+    default-rule profile of the frame (per column nulls, blank texts, distinct values (exact;
+    (a) estimates them above 1M rows) and completeness; complete rows; duplicate rows with
+    examples; scores with (a)'s weights); the scan of every text column for every PII kind,
+    check characters validated (a ``str.contains`` prefilter, then ``.map`` of a Python
+    detector: GB 11643, GB 32100 + GB 11714, Luhn + issuer prefix, plates, emails, names).
+    ``bench/pipeline_check.py`` compares (c)'s outputs with (a)'s.
 
 Each runs in a fresh process on a warm page cache; its peak RSS is that process's VmHWM, its CPU
 seconds the process's user + system time (all threads). CPU(a) / 2 is what (a) needs at least on
@@ -122,6 +133,7 @@ def main() -> None:
         extra = "".join(f"   {k}: {v:.2f} s" for k, v in r.items() if k.startswith("t_"))
         extra += "".join(f"   {k}: {v:.2f} s" for k, v in r.items() if k.startswith("cpu_")
                          and k != "cpu_seconds")
+        extra += f"   leaks: {r['leaks']}" if "leaks" in r else ""
         label = {"elx": "(a)", "floor": "(b)", "pandas": "(c)"}[name]
         print(f"{label} {name:<7} {r['seconds']:8.2f} s   CPU {r['cpu_seconds']:8.2f} s "
               f"(x{r['cpu_seconds'] / r['seconds']:.2f} cores)   peak RSS {r['rss_mb']:6.0f} MB"
