@@ -65,3 +65,14 @@ class CatalogTerm(db.Model):
     term: Mapped[str] = mapped_column(String(32), primary_key=True)
     weight: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     doc_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.doc_id"), primary_key=True)
+
+
+class CatalogGeneration(db.Model):
+    """One row (``id`` 1) whose ``value`` grows by one in every transaction that adds or removes
+    catalog entries (:func:`.index.bump_generation`), so no two catalog states share a value:
+    the key of the whole-catalog cache (:mod:`.distribution`). Absent until the first change."""
+
+    __tablename__ = "catalog_generation"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)

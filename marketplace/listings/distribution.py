@@ -2,9 +2,10 @@
 search without a query — and of a one-term query every entry holds — are summed from
 (issue 5 §3, :mod:`.facets`).
 
-It is cached per process, keyed by (highest entry id, entry count): entries are immutable
-while listed and their ids are never reused (SQLite AUTOINCREMENT, PostgreSQL sequences), so
-every publish and delist changes the key.
+It is cached per process, keyed by the catalog generation (:class:`.CatalogGeneration`), which
+every transaction that publishes or delists bumps; entries are immutable while listed.
+(highest entry id, entry count) was not enough: on PostgreSQL an id is taken before commit and
+transactions commit out of order, so a publish and a delist could restore both numbers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from marketplace.db import db
 from marketplace.listings.catalog_models import CatalogEntry as E
+from marketplace.listings.catalog_models import CatalogGeneration
 from marketplace.listings.facets import passing
 
 Marginals = tuple[dict[str, int], dict[int, int]]
@@ -59,13 +61,12 @@ class Joint:
 
 
 def whole_catalog() -> Joint:
-    """The whole catalog's joint distribution, cached per process and keyed by (highest entry
-    id, entry count): entries are immutable and their ids never reused, so any publish or
-    delist changes the key. Cached only if the key did not move while it was computed."""
-    def key() -> tuple[int | None, int | None]:
-        # two statements: each alone is an index seek / count (together, a table scan)
-        return (db.session.scalar(select(func.max(E.doc_id))),
-                db.session.scalar(select(func.count()).select_from(E)))
+    """The whole catalog's joint distribution, cached per process and keyed by the catalog
+    generation. Cached only if the generation did not move while it was computed (each
+    statement may see a newer commit than the one before)."""
+    def key() -> int | None:
+        return db.session.scalar(select(CatalogGeneration.value).where(
+            CatalogGeneration.id == 1))
 
     before = key()
     cached = current_app.extensions.get("elx.catalog.joint")

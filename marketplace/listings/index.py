@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.accounts.models import Organization
 from marketplace.assets.models import Asset, AssetVersion, Classification
 from marketplace.db import db
 from marketplace.elements.models import Element, ElementVersion
 from marketplace.listings import pricing
-from marketplace.listings.catalog_models import CatalogEntry, CatalogTerm
+from marketplace.listings.catalog_models import CatalogEntry, CatalogGeneration, CatalogTerm
 from marketplace.listings.facets import facet_key, mode_bits
 from marketplace.listings.models import Listing
 from marketplace.listings.text import document_terms
@@ -44,6 +45,17 @@ def classification_of(version: ElementVersion) -> Classification:
     return max(found or {Classification.general}, key=CLASSIFICATION_ORDER.index)
 
 
+def bump_generation() -> None:
+    """Advance the catalog generation in the current transaction (an upsert: the row exists
+    after the migration, not necessarily in a schema made by ``create_all``). On PostgreSQL the
+    row lock also orders catalog changes, so a generation is never seen before its entries."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    table = CatalogGeneration.__table__
+    stmt = dialect.insert(table).values(id=1, value=1)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=[table.c.id], set_={"value": table.c.value + 1}))
+
+
 def add(listing: Listing) -> CatalogEntry:
     """Index a listing that has just become ``listed``. No commit."""
     element = db.session.get(Element, listing.element_id)
@@ -64,6 +76,7 @@ def add(listing: Listing) -> CatalogEntry:
                             classification.value))
     db.session.add(entry)
     db.session.flush()
+    bump_generation()
     terms = document_terms(search_fields(listing.title, listing.summary, listing.domain,
                                           org.name, element.description, version.schema))
     if terms:
@@ -80,6 +93,7 @@ def remove(listing_id: str) -> None:
     if doc_id is not None:
         db.session.execute(delete(CatalogTerm).where(CatalogTerm.doc_id == doc_id))
         db.session.execute(delete(CatalogEntry).where(CatalogEntry.doc_id == doc_id))
+        bump_generation()
 
 
 def is_listed(element_id: str) -> bool:

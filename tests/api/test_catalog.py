@@ -356,3 +356,43 @@ def test_counts_follow_every_publish_and_delist(world: World, shop: dict[str, An
              json={"reason": "停止"})
     after = {k: v for k, v in before.items() if k != "企业"} | {"total": 3}
     assert domains() == domains(q="德阳") == after
+
+
+def test_the_cache_sees_a_late_commit_that_keeps_the_highest_id_and_the_count(
+        world: World, shop: dict[str, Any]) -> None:
+    """On PostgreSQL a publish takes its entry id before it commits, so it can commit after a
+    later id: a late publish committed with a delist leaves (highest id, count) as they were.
+    Simulated here by holding one entry back and writing it in later, with a delist, in one
+    transaction: the whole-catalog counts must still change."""
+    from sqlalchemy import delete, insert, select
+
+    from marketplace.db import db
+    from marketplace.listings import index
+    from marketplace.listings.catalog_models import CatalogEntry, CatalogTerm
+
+    def domains() -> dict[str, int]:
+        result = _search(world)
+        return {f["value"]: f["count"] for f in result["facets"]["domain"]}
+
+    late = listed(world, shop["elements"]["parking"], domain="交通")["id"]
+    listed(world, shop["elements"]["parking"], domain="交通")  # a higher id, committed first
+    with world.app.app_context():
+        entry = db.session.scalars(select(CatalogEntry).where(
+            CatalogEntry.listing_id == late)).one()
+        row = {c.key: getattr(entry, c.key) for c in CatalogEntry.__table__.columns}
+        terms = [dict(t._mapping) for t in db.session.execute(select(
+            CatalogTerm.term, CatalogTerm.weight, CatalogTerm.doc_id).where(
+            CatalogTerm.doc_id == entry.doc_id))]
+        db.session.execute(delete(CatalogTerm).where(CatalogTerm.doc_id == entry.doc_id))
+        db.session.execute(delete(CatalogEntry).where(CatalogEntry.doc_id == entry.doc_id))
+        db.session.commit()  # not yet visible: its transaction has not committed
+    before = domains()
+    assert before["交通"] == 2 and before["企业"] == 1
+    with world.app.app_context():
+        db.session.execute(insert(CatalogEntry), [row])  # the late commit, as index.add
+        db.session.execute(insert(CatalogTerm), terms)
+        index.bump_generation()
+        index.remove(shop["ids"]["credit"])  # with a delist of the 企业 listing
+        db.session.commit()
+    after = domains()
+    assert after["交通"] == 3 and "企业" not in after
