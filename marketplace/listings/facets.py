@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from math import prod
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, literal_column
 
 from marketplace.accounts.models import MERCHANT_KINDS, OrgKind
 from marketplace.assets.models import Classification
@@ -95,11 +95,14 @@ def allowed_digits(facet: str, values: list[str]) -> list[int]:
 
 def key_condition(facet: str, values: list[str], domain: Any, key: Any
                   ) -> ColumnElement[bool]:
-    """:func:`condition` on a (domain, facet_key) pair of columns: one digit of the key."""
+    """:func:`condition` on a (domain, facet_key) pair of columns: one digit of the key. The
+    allowed digits are written into the SQL (a fixed vocabulary's, so a statement's shape);
+    ``values`` of the domain may be bound parameters."""
     if facet == "domain":
         return domain.in_(values)  # type: ignore[no-any-return]
     i = list(VOCABULARY).index(facet)
-    return (key // _SCALES[i] % _RADIX[i]).in_(allowed_digits(facet, values))  # type: ignore[no-any-return]
+    digits = [literal_column(str(d)) for d in allowed_digits(facet, values)]
+    return (key // _SCALES[i] % _RADIX[i]).in_(digits)  # type: ignore[no-any-return]
 
 
 def _active(filters: dict[str, list[str]]) -> list[tuple[str, int, frozenset[int]]]:

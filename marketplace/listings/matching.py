@@ -10,15 +10,16 @@ doc_id) only for the entries that need one (:mod:`.matched`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, intersect, select
+from sqlalchemy import bindparam, func, intersect, select
 
-from marketplace.db import db
 from marketplace.errors import ValidationFailed
 from marketplace.listings.catalog_models import CatalogEntry as E
 from marketplace.listings.catalog_models import CatalogTerm as T
 from marketplace.listings.indexed import postings
+from marketplace.listings.prepared import run
 from marketplace.listings.text import MAX_QUERY_TERMS, query_terms
 
 #: a LIMIT no catalog reaches: it keeps the ORDER BY of the intersection (so SQLite merges)
@@ -39,14 +40,15 @@ def held_and_entries(term: str) -> tuple[int, int]:
     """How many entries hold ``term``, and how many there are: when every entry holds it (a
     city's name, say) the matches are the whole catalog, whose facet counts are cached
     (:mod:`.distribution`)."""
-    held, entries = db.session.execute(select(
-        select(func.count()).where(T.term == term).scalar_subquery(),
-        select(func.count()).select_from(E).scalar_subquery())).one()
+    held, entries = run("held_and_entries", lambda _: select(
+        select(func.count()).where(T.term == bindparam("t0")).scalar_subquery(),
+        select(func.count()).select_from(E).scalar_subquery()), {"t0": term})[0]
     return held, entries
 
 
-def matched(terms: list[str]) -> Any:
-    """``doc_id`` (and, for one term, ``rank``) of the entries holding every term."""
+def matched(terms: Sequence[Any]) -> Any:
+    """``doc_id`` (and, for one term, ``rank``) of the entries holding every term (each a
+    string, or a bound parameter: :mod:`.matched`)."""
     if len(terms) == 1:
         return select(T.doc_id, T.weight.label("rank")).where(T.term == terms[0])
     arms = []
@@ -56,7 +58,7 @@ def matched(terms: list[str]) -> Any:
     return intersect(*arms).order_by("doc_id").limit(NO_LIMIT)
 
 
-def rank_of(terms: list[str], doc_id: Any) -> Any:
+def rank_of(terms: Sequence[Any], doc_id: Any) -> Any:
     """The rank of the entry ``doc_id`` (which holds every term): its terms' weights."""
     total: Any = None
     for n, term in enumerate(terms):

@@ -1,6 +1,6 @@
 """Facet counts from marginals (issue 5 §3, marketplace.listings.facets): for random entry sets
 and filters, ``count_facets`` over the two marginals — whether summed from the cached whole
-catalog (``Joint.marginals``) or grouped by SQL with ``key_condition`` — equals disjunctive
+catalog (``Joint.marginals``) or aggregated by SQL with ``key_condition`` — equals disjunctive
 counts computed here by brute force from the definition: a value's count is the number of
 entries that pass every *other* facet's filter and hold the value."""
 
@@ -22,6 +22,7 @@ from marketplace.listings.facets import (
     facet_key,
     key_condition,
 )
+from marketplace.listings.marginals import decode, keys_text, strings_json
 
 DOMAINS = ["交通", "企业", "热线", "医疗"]
 MODES = [["records_api"], ["sandbox"], ["records_api", "sandbox"]]
@@ -89,7 +90,9 @@ TABLE.create(ENGINE)
 
 
 def _sql_marginals(entries: list[dict[str, Any]], filters: dict[str, list[str]]) -> Any:
-    """The two GROUP BYs of marketplace.listings.matched, on SQLite."""
+    """The marginals as marketplace.listings.matched reads them, on SQLite: one row of the
+    two aggregates (marketplace.listings.marginals) filtered with ``key_condition``,
+    decoded."""
     def where(keep: Any) -> list[Any]:
         return [key_condition(f, w, TABLE.c.domain, TABLE.c.facet_key)
                 for f, w in filters.items() if w and keep(f)]
@@ -99,11 +102,11 @@ def _sql_marginals(entries: list[dict[str, Any]], filters: dict[str, list[str]])
         if entries:
             conn.execute(TABLE.insert(), [{"domain": e["domain"], "facet_key": _key(e)}
                                           for e in entries])
-        by_domain = dict(conn.execute(sa.select(TABLE.c.domain, sa.func.count()).where(
-            *where(lambda f: f != "domain")).group_by(TABLE.c.domain)).all())
-        by_key = dict(conn.execute(sa.select(TABLE.c.facet_key, sa.func.count()).where(
-            *where(lambda f: f == "domain")).group_by(TABLE.c.facet_key)).all())
-    return by_domain, by_key
+        keys, domains = conn.execute(sa.select(
+            keys_text(TABLE.c.facet_key, where(lambda f: f == "domain"), ENGINE.dialect),
+            strings_json(TABLE.c.domain, where(lambda f: f != "domain"), ENGINE.dialect),
+        )).one()
+    return decode(keys, domains)
 
 
 @settings(max_examples=200, deadline=None)
