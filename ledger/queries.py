@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy.engine import Connection
 
+from ledger.levels import StoredLevel, from_mapping
 from ledger.merkle import HASH_SIZE
-from ledger.scan import StoredLevel, from_mapping
 from ledger.schema import checkpoints, entries, nodes
 from ledger.shape import LEVEL_SHIFT, completed, node_key, node_position
 
@@ -107,43 +107,49 @@ def completed_nodes(conn: Connection, lo: int, hi: int) -> dict[int, bytes]:
     return dict(raw_rows(conn, select(nodes.c.node_key, nodes.c.hash).where(or_(*ranges))))
 
 
-# SQLite: one level's hashes in key order, as one value (group_concat follows the rowid range
-# scan; any other order only fails the comparison and sends the chunk to the reference walk).
-# node_key is the primary key, so unique: count == len(js) means each key of the range is there;
-# all 32 bytes long and all blobs (the least value is a blob: text and numbers sort lower).
+# SQLite: how many of one level's stored hashes equal their 32 bytes of the computed ones (?1).
+# node_key is the primary key, so unique: count == len(js) means each key of the range is there
+# and holds exactly its hash, as a blob (text or a number never equals a blob).
 _SQLITE_LEVEL = (
-    "SELECT CAST(group_concat(hash, x'') AS BLOB), count(*), min(length(hash)),"
-    " max(length(hash)), typeof(min(hash)) FROM ledger_nodes WHERE node_key BETWEEN {} AND {}"
+    "SELECT count(*) FROM ledger_nodes WHERE node_key BETWEEN ?2 AND ?3"
+    " AND hash = substr(?1, ((node_key - ?2) << 5) + 1, 32)"
 )
 
 
 def subtree_hashes(conn: Connection, lo: int, hi: int) -> StoredLevel:
-    """The stored subtree hashes leaves lo..hi-1 complete, for :func:`ledger.scan.levels_match`:
-    a level at a time in one value each on SQLite (a Python object per row cost as much as the
-    hashing), else from :func:`completed_nodes`."""
+    """The check of the stored subtree hashes leaves lo..hi-1 complete, for
+    :func:`ledger.levels.levels_match`: on SQLite one query per level compares them in the
+    database (a Python object per row cost as much as the hashing), else
+    :func:`completed_nodes`."""
     if conn.dialect.name != "sqlite":
         return from_mapping(completed_nodes(conn, lo, hi))
 
-    def stored(level: int, js: range) -> bytes | None:
-        sql = _SQLITE_LEVEL.format(node_key(level, js[0]), node_key(level, js[-1]))
+    def stored(level: int, js: range, expected: bytes) -> bool:
+        first, last = node_key(level, js[0]), node_key(level, js[-1])
         cursor = conn.connection.cursor()
         try:
-            blob, count, shortest, longest, kind = cursor.execute(sql).fetchone()
+            (count,) = cursor.execute(_SQLITE_LEVEL, (expected, first, last)).fetchone()
         finally:
             cursor.close()
-        whole = (count, shortest, longest, kind) == (len(js), HASH_SIZE, HASH_SIZE, "blob")
-        return blob if whole else None
+        return count == len(js) and len(expected) == HASH_SIZE * len(js)
 
     return stored
 
 
 def read_chunks(
-    conn: Connection, lo: int, hi: int, chunk: int = 50_000, batch: int | None = 1024
+    conn: Connection,
+    lo: int,
+    hi: int,
+    chunk: int = 50_000,
+    batch: int | None = 1024,
+    positional: bool = False,
 ) -> Iterator[tuple[int, int, Iterator[list[tuple[Any, ...]]], dict[int, tuple[Any, Any]]]]:
     """Stored entries lo..hi-1 in chunks: (start, stop, batches of ``batch`` rows of (index,
     entry, payload, leaf hash), {size: (root hash, note)} for the checkpoints with start < size
-    <= stop). Read each chunk's batches before the next chunk."""
+    <= stop). Read each chunk's batches before the next chunk. ``positional`` leaves the index
+    out of the rows (for :func:`ledger.schema.rowid_indexed` tables: it is the row's position)."""
     cols = (entries.c.idx, entries.c.entry, entries.c.payload, entries.c.leaf_hash)
+    cols = cols[1:] if positional else cols
     cp_cols = (checkpoints.c.size, checkpoints.c.root_hash, checkpoints.c.note)
     for start in range(lo, hi, chunk):
         stop = min(start + chunk, hi)

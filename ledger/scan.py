@@ -9,9 +9,9 @@ pieces are not parsed but compared with the pieces rendered from the entry's pos
 payload's SHA-256 and the previous leaf hash; the org, user, kind and ts pieces are matched (ts
 also parsed as a date) once and then remembered in :class:`Seen`, since a log repeats them; the
 subject piece is matched every time. The leaf hash is compared with the stored one; the RFC 9162
-subtree hashes the entries complete are collected by level, and :func:`levels_match` compares
-each level with the stored subtree hashes in one go (from a mapping, or whatever
-:mod:`ledger.queries` read in bulk).
+subtree hashes the entries complete are collected by level, for :func:`ledger.levels.levels_match`.
+:func:`scan` first tries the whole run at once, a column at a time (:mod:`ledger.scan_batch`),
+and goes entry by entry only if that does not say "all good".
 
 Both answer only "all good" or not: at the first deviation the walker re-walks the same entries
 with its reference loop, which names the index and the problem. So this module can make a
@@ -23,17 +23,15 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from ledger.entry import ENTRY_RE, PIECE_RES, PIECE_SEP
-from ledger.shape import completed, node_key
+from ledger.levels import new_levels
+from ledger.scan_batch import scan_batch
 
-__all__ = ["Seen", "StoredLevel", "from_mapping", "levels_match", "new_levels", "scan"]
-
-# The stored hashes of subtrees (level, j) for j in a range, concatenated; None if any is absent.
-StoredLevel = Callable[[int, range], bytes | None]
+__all__ = ["Seen", "scan"]
 
 _ORG, _USER, _INDEX, _KIND, _DIGEST, _PREV, _SUBJECT, _TS, _END = PIECE_RES
 _RENDER_INDEX = b'index":%d'
@@ -43,22 +41,29 @@ _END_PIECE = b'v":1}'
 
 
 class Seen:
-    """Pieces already matched against their grammar (bounded: cleared when full)."""
+    """Pieces already matched against their grammar (bounded: cleared when full), as split by
+    ``,"`` here and by ``,`` in :mod:`ledger.scan_batch` (``quoted_*``, ``bounds``)."""
 
     LIMIT = 1 << 14
+    BACKOFF = 8  # runs walked entry by entry after one that did not split in columns
 
     def __init__(self) -> None:
         self.orgs: set[bytes] = set()
         self.users: set[bytes] = set()
         self.kinds: set[bytes] = set()
         self.stamps: set[bytes] = set()
+        self.quoted_users: set[bytes] = set()
+        self.quoted_kinds: set[bytes] = set()
+        self.quoted_stamps: set[bytes] = set()
+        self.bounds: set[bytes] = set()
+        self.skip = 0
 
     def learn(self, known: set[bytes], piece: bytes, pattern: re.Pattern[bytes]) -> bool:
-        """Match ``piece``; remember it in ``known`` if it matches."""
+        """Match ``piece``; remember it in ``known`` if it matches (a ts also parses as a date)."""
         match = pattern.fullmatch(piece)
         if match is None:
             return False
-        if pattern is _TS:
+        if "ts" in pattern.groupindex:
             try:
                 datetime.fromisoformat(match["ts"].decode())
             except ValueError:
@@ -89,36 +94,6 @@ def _members(data: bytes) -> tuple[bytes, ...]:
     )
 
 
-def new_levels() -> list[list[bytes]]:
-    """Empty per-level lists of subtree hashes (index = level, 1..63) for :func:`scan`."""
-    return [[] for _ in range(64)]
-
-
-def levels_match(levels: list[list[bytes]], lo: int, hi: int, stored: StoredLevel) -> bool:
-    """Whether ``levels`` holds exactly the subtrees leaves lo..hi-1 complete, equal to the
-    stored ones (compared a level at a time)."""
-    for level in range(1, len(levels)):
-        indices, found = completed(level, lo, hi), levels[level]
-        if len(found) != len(indices):
-            return False
-        if found and stored(level, indices) != b"".join(found):
-            return False
-    return True
-
-
-def from_mapping(node_hashes: Mapping[int, bytes]) -> StoredLevel:
-    """:data:`StoredLevel` over hashes by :func:`ledger.shape.node_key`."""
-
-    def stored(level: int, indices: range) -> bytes | None:
-        keys = range(node_key(level, indices.start), node_key(level, indices.stop))
-        try:
-            return b"".join(map(node_hashes.get, keys))  # type: ignore[arg-type]
-        except TypeError:  # one is missing (None) or not bytes
-            return None
-
-    return stored
-
-
 def scan(
     rows: Sequence[tuple[Any, Any, Any, Any]],
     start: int,
@@ -126,14 +101,30 @@ def scan(
     stack: list[bytes],
     levels: list[list[bytes]] | None,
     seen: Seen,
+    positional: bool = False,
 ) -> bytes | None:
-    """Check ``rows`` (index, entry, payload, stored leaf hash or None) as entries ``start``,
+    """Check ``rows`` (index, entry, payload, stored leaf hash or None; without the index if
+    ``positional``, the caller vouching that it is the row's position) as entries ``start``,
     ``start + 1``, ... following leaf hash ``prev``, pushing their leaves onto ``stack`` (RFC 9162
     perfect subtrees, as :func:`ledger.merkle.push_leaf`) and appending the subtree hashes they
     complete to ``levels`` (if given). Returns the last leaf hash, or None at the first
     deviation (``stack`` and ``levels`` are then spoilt)."""
+    if not rows:
+        return prev
+    levels = levels or new_levels()
+    if seen.skip <= 0:
+        try:
+            last = scan_batch(rows, start, prev, stack, levels, seen, positional)
+        except (TypeError, AttributeError, ValueError, IndexError):  # e.g. a column of another type
+            last = None
+        if last is not None:
+            return last
+        seen.skip = seen.BACKOFF  # e.g. values with commas: entry by entry for a while
+    seen.skip -= 1
+    if positional:
+        rows = [(index, *row) for index, row in enumerate(rows, start)]
     try:
-        return _scan(rows, start, prev, stack, levels or new_levels(), seen)
+        return _scan(rows, start, prev, stack, levels, seen)
     except (TypeError, AttributeError, ValueError):  # e.g. a column of another type
         return None
 

@@ -36,6 +36,7 @@ __all__ = [
     "keys",
     "metadata",
     "nodes",
+    "rowid_indexed",
     "stored_time",
 ]
 
@@ -109,3 +110,20 @@ def stored_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def rowid_indexed(conn: Connection) -> bool:
+    """Whether the entries' ``idx`` is SQLite's rowid: the one primary-key column of a rowid
+    table, declared INTEGER (SQLite "ROWID and the INTEGER PRIMARY KEY"; any other primary key
+    has an index of origin "pk"). Every idx is then a distinct integer, so the rows read in idx
+    order from [lo, hi) are idx lo, lo + 1, ... whenever there are hi - lo of them."""
+    if conn.dialect.name != "sqlite":
+        return False
+    cursor = conn.connection.cursor()
+    try:
+        info = cursor.execute("PRAGMA table_info(ledger_entries)").fetchall()
+        indexes = cursor.execute("PRAGMA index_list(ledger_entries)").fetchall()
+    finally:
+        cursor.close()
+    keys = [(name, str(kind).upper()) for _, name, kind, _, _, pk in info if pk]
+    return keys == [("idx", "INTEGER")] and all(row[3] != "pk" for row in indexes)

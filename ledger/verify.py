@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
+from ledger.levels import levels_match, new_levels
 from ledger.merkle import EMPTY_ROOT, fold_root
 from ledger.note_keys import Verifier
 from ledger.published_keys import PublishedKey, read_published
@@ -33,8 +34,7 @@ from ledger.queries import (
     read_subtrees,
     subtree_hashes,
 )
-from ledger.scan import levels_match, new_levels
-from ledger.schema import checkpoints, nodes
+from ledger.schema import checkpoints, nodes, rowid_indexed
 from ledger.shape import node_key, subtrees
 from ledger.transactions import snapshot
 from ledger.walker import LogError, LogWalker, VerifyReport
@@ -47,12 +47,17 @@ def walk_range(conn: Connection, walker: LogWalker, hi: int, chunk: int = 50_000
 
     Each chunk is read once, in batches, through the walker's fast path, and its stored subtree
     hashes compared a level at a time at the end; if anything is amiss the chunk is read again
-    and walked by the reference loop, which raises the first error in index order.
+    and walked by the reference loop, which raises the first error in index order. Where the
+    index is the rowid the fast path reads no index: a row's is its position, once the chunk
+    has exactly ``stop - start`` rows (:func:`ledger.schema.rowid_indexed`).
     """
-    for start, stop, batches, signed in read_chunks(conn, walker.size, hi, chunk):
+    positional = rowid_indexed(conn)
+    for start, stop, batches, signed in read_chunks(
+        conn, walker.size, hi, chunk, positional=positional
+    ):
         saved, levels = walker.save(), new_levels()
         with closing(batches):  # a failure leaves no cursor open
-            fast = all(walker.fast_entries(rows, signed, levels) for rows in batches)
+            fast = all(walker.fast_entries(rows, signed, levels, positional) for rows in batches)
         if (
             fast
             and walker.size == stop

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 from ledger import VerificationError
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import ENTRY_RE, GENESIS_PREV
+from ledger.levels import from_mapping, levels_match, new_levels
 from ledger.merkle import fold_root
 from ledger.note import open_note_detailed
 from ledger.note_keys import Verifier
-from ledger.scan import Seen, from_mapping, levels_match, new_levels, scan
+from ledger.scan import Seen, scan
 from ledger.shape import node_key
 from ledger.walk_report import LogError, VerifyReport
 
@@ -94,26 +95,30 @@ class LogWalker:
 
     def fast_entries(
         self,
-        rows: list[tuple[int, bytes, bytes, bytes | str | None]],
+        rows: list[tuple[Any, ...]],
         signed: Mapping[int, tuple[bytes | None, str]],
         levels: list[list[bytes]] | None,
+        positional: bool = False,
     ) -> bool:
         """:func:`ledger.scan.scan` up to each checkpoint, then the checkpoint; the subtree
         hashes completed go to ``levels``, unchecked. False at the first failure (then
-        :meth:`restore` the state saved before)."""
+        :meth:`restore` the state saved before). ``positional``: rows without their index, which
+        is their position (see :func:`ledger.verify.walk_range`)."""
         start, lo = self.size, 0
         for cut in sorted(size - start for size in signed if 0 < size - start <= len(rows)):
-            if not self._scan(rows[lo:cut], levels):
+            if not self._scan(rows[lo:cut], levels, positional):
                 return False
             try:
                 self.checkpoint(self.size, *signed[self.size])
             except LogError:
                 return False
             lo = cut
-        return self._scan(rows[lo:] if lo else rows, levels)
+        return self._scan(rows[lo:] if lo else rows, levels, positional)
 
-    def _scan(self, rows: list[tuple[Any, ...]], levels: list[list[bytes]] | None) -> bool:
-        last = scan(rows, self.size, self.prev, self.stack, levels, self.seen)
+    def _scan(
+        self, rows: list[tuple[Any, ...]], levels: list[list[bytes]] | None, positional: bool
+    ) -> bool:
+        last = scan(rows, self.size, self.prev, self.stack, levels, self.seen, positional)
         if last is not None:
             self.size, self.prev = self.size + len(rows), last
         return last is not None

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 from ledger.entry import ENTRY_RE, GENESIS_PREV, PIECE_RES, PIECE_SEP, Entry, EntryDraft
 from ledger.export import write_export
 from ledger.export_verify import verify_export
+from ledger.levels import from_mapping, levels_match, new_levels
 from ledger.merkle import leaf_hash, root_hash
 from ledger.note_keys import Signer
-from ledger.scan import Seen, from_mapping, levels_match, new_levels, scan
+from ledger.scan import Seen, scan
 from ledger.schema import create_tables
 from ledger.shape import node_key
 from ledger.store import LedgerStore
