@@ -24,6 +24,13 @@ __all__ = ["PG_LOCK_KEY", "install_sqlite_locking", "serialize_appends", "snapsh
 PG_LOCK_KEY = 0x656C785F6C656467
 
 
+def _lenient_text(dbapi_connection: Any, _record: Any) -> None:
+    """TEXT that is not UTF-8 reads as a str with surrogate escapes instead of failing the read:
+    a column rewritten that way is then a wrong value the verifier names by index, like any
+    other, not a driver error (only the blob the log wrote is ever right)."""
+    dbapi_connection.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+
+
 def _begin_sqlite_with(engine: Engine, begin: str, pragmas: Sequence[str] = ()) -> None:
     """Driver autocommit, then ``begin`` opens every transaction; ``pragmas`` run per connection."""
 
@@ -77,6 +84,7 @@ def snapshot(url: str) -> Iterator[Connection]:
         if path not in (None, "", ":memory:") and not Path(path).is_file():
             raise FileNotFoundError(f"no SQLite database at {path}")
         _begin_sqlite_with(engine, "BEGIN")
+        event.listen(engine, "connect", _lenient_text)
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "postgresql":

@@ -115,6 +115,12 @@ CASES = {
                             "CAST(replace(entry, 'lic_9', 'lic_8') AS BLOB) WHERE idx = 9")),
     "entry as text": (2, _sql("UPDATE ledger_entries SET entry = CAST(entry AS TEXT) "
                               "WHERE idx > 1")),
+    # TEXT that is not UTF-8: the driver cannot even decode it (sqlite3 raises on the read)
+    "entry as undecodable text": (3, _sql("UPDATE ledger_entries SET entry = "
+                                          "CAST(entry || x'ff' AS TEXT) WHERE idx = 3")),
+    "node hash as undecodable text": (15, _sql(
+        "UPDATE ledger_nodes SET hash = CAST(x'ff' || hash AS TEXT) WHERE node_key = :k",
+        k=node_key(2, 3))),
     "leaf hash": (12, _sql("UPDATE ledger_entries SET leaf_hash = zeroblob(32) WHERE idx = 12")),
     "chain link": (20, lambda conn: _resign_entry_with_prev(conn, 20)),
     "node hash": (15, _sql("UPDATE ledger_nodes SET hash = zeroblob(32) WHERE node_key = :k",
