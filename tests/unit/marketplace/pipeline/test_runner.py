@@ -349,3 +349,21 @@ def test_time_zones_are_utc_and_samples_are_json(tmp_path: Path) -> None:
     # 20:00 UTC on 31 January is 1 February in UTC+8, but the engine works in UTC
     assert result.sample_rows == ({"m": "2024-01", "x": 1.5, "y": "nan"},)
     json.dumps(result.sample_rows, allow_nan=False)
+
+
+def test_a_run_that_keeps_no_rows_writes_an_empty_file_with_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,v\n1,2\n3,4\n")
+    table = input_table(path, "csv", [("id", "BIGINT"), ("v", "BIGINT")], "2" * 64, 2)
+    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
+           "element": {"title": "none"}, "steps": [
+               {"type": "filter", "where": {"col": "v", "op": ">", "value": 100}}]}
+    store = LocalBlobStore(tmp_path / "out")
+    result = run(load_spec(doc, {VERSION: table.columns}), {"t": table}, store=store,
+                 temp_dir=tmp_path)
+    out = str(store.local_path(result.output.sha256))
+    assert result.row_count == 0 and result.sample_rows == ()
+    con = duckdb.connect()
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [out]).fetchall()
+    assert [row[:2] for row in described] == [("id", "BIGINT"), ("v", "BIGINT")]
+    assert con.execute("SELECT count(*) FROM read_parquet(?)", [out]).fetchone() == (0,)
