@@ -1,9 +1,10 @@
 """Run a validated pipeline on DuckDB and store its output as Parquet (issue 4 §5).
 
-Each run gets a fresh in-memory DuckDB locked down as in DuckDB's "Securing DuckDB" guide:
-``memory_limit`` and ``threads``, ``temp_directory`` for out-of-core spilling, no extension
-auto-install/auto-load, file access limited to the input files (``allowed_paths``) and a private
-work directory (``allowed_directories``), ``TimeZone`` UTC, then ``lock_configuration``.
+Each run gets a fresh in-memory DuckDB locked down as in DuckDB's "Securing DuckDB" guide
+(:func:`.writer.locked_connection`): ``memory_limit`` and ``threads``, ``temp_directory`` for
+out-of-core spilling, no extension auto-install/auto-load, file access limited to the input
+files (``allowed_paths``) and a private work directory (``allowed_directories``), ``TimeZone``
+UTC, then ``lock_configuration``.
 
 Deterministic: a pipeline of order-keeping steps (projections and filters, ``keeps_order``)
 streams its rows in input order with ``preserve_insertion_order``; any other is ordered by
@@ -57,6 +58,7 @@ from .writer import (
     RowStream,
     check_layout,
     copy_sql,
+    locked_connection,
     split_memory,
     writer_connection,
 )
@@ -128,17 +130,10 @@ class _Session:
         self.total = None if None in counts else sum(counts)  # type: ignore[arg-type]
         self.work, self.threads = work, max(threads, 1)
         self.memory_limit, self.writer_memory = split_memory(memory_limit)
-        self.con = duckdb.connect(":memory:", config={
-            "memory_limit": self.memory_limit, "threads": self.threads,
-            "temp_directory": str(work / "spill"), "preserve_insertion_order": True,
-            "arrow_lossless_conversion": True,
-            "autoinstall_known_extensions": False, "autoload_known_extensions": False})
-        for setting, value in (("TimeZone", "UTC"), ("enable_progress_bar", True),
-                               ("enable_progress_bar_print", False),
-                               ("allowed_paths", [str(t.path) for t in inputs.values()]),
-                               ("allowed_directories", [str(work) + "/"]),
-                               ("enable_external_access", False), ("lock_configuration", True)):
-            self.con.execute(f"SET {setting} = ?", [value])
+        self.con = locked_connection(
+            work, self.memory_limit, self.threads, "spill",
+            readable=tuple(t.path for t in inputs.values()),
+            settings=(("enable_progress_bar", True), ("enable_progress_bar_print", False)))
 
     def report(self, stage: str, step: int | None = None, percent: float | None = None) -> None:
         if self.progress is not None:

@@ -29,7 +29,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 __all__ = ["ROW_GROUP_SIZE", "LayoutError", "RowStream", "check_layout", "copy_sql",
-           "engine_error", "exact_batches", "split_memory", "writer_connection"]
+           "engine_error", "exact_batches", "locked_connection", "split_memory",
+           "writer_connection"]
 
 ROW_GROUP_SIZE = 122_880
 SOURCE = "elx_rows"
@@ -135,18 +136,30 @@ def copy_sql(path: Path) -> str:
                     ).sql("duckdb")
 
 
-def writer_connection(work: Path, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
-    """A DuckDB instance that can write only inside ``work`` and read only registered Arrow
-    streams, configuration locked."""
+def locked_connection(work: Path, memory_limit: str, threads: int, spill: str, *,
+                      readable: tuple[Path, ...] = (),
+                      settings: tuple[tuple[str, object], ...] = ()
+                      ) -> duckdb.DuckDBPyConnection:
+    """A DuckDB instance locked down as in DuckDB's "Securing DuckDB" guide: memory and thread
+    limits, spilling to ``work/spill``, no extension auto-install/auto-load, UTC, files
+    readable only at ``readable`` and inside ``work`` (also the only place it can write),
+    ``settings`` applied, then the configuration locked."""
     con = duckdb.connect(":memory:", config={
         "memory_limit": memory_limit, "threads": threads,
-        "temp_directory": str(work / "spill-writer"), "preserve_insertion_order": True,
+        "temp_directory": str(work / spill), "preserve_insertion_order": True,
         "arrow_lossless_conversion": True,
         "autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    for setting, value in (("TimeZone", "UTC"), ("allowed_directories", [str(work) + "/"]),
+    for setting, value in (("TimeZone", "UTC"), *settings,
+                           ("allowed_paths", [str(p) for p in readable]),
+                           ("allowed_directories", [str(work) + "/"]),
                            ("enable_external_access", False), ("lock_configuration", True)):
         con.execute(f"SET {setting} = ?", [value])
     return con
+
+
+def writer_connection(work: Path, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
+    """The writer instance: it reads only registered Arrow streams and writes inside ``work``."""
+    return locked_connection(work, memory_limit, threads, "spill-writer")
 
 
 def check_layout(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> None:
