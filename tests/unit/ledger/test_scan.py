@@ -37,23 +37,46 @@ from tests.unit.ledger.test_entry import ENTRIES
 Row = tuple[int, bytes, bytes, bytes]
 
 
-def _log(entries: list[Entry], payloads: list[bytes]) -> list[Row]:
-    """Rows of a valid log holding ``entries``' fields, re-indexed, re-chained, re-digested."""
-    rows, prev = [], GENESIS_PREV
-    for index, (entry, payload) in enumerate(zip(entries, payloads, strict=True)):
+def valid_log(
+    entries: list[Entry], payloads: list[bytes], start: int = 0, prev: bytes = bytes(32)
+) -> list[Row]:
+    """Rows of a valid run of a log holding ``entries``' fields, from index ``start`` after
+    leaf ``prev`` (the empty log's: zeros): re-indexed, re-chained, re-digested."""
+    rows, link = [], prev.hex()
+    for index, (entry, payload) in enumerate(zip(entries, payloads, strict=True), start):
         digest = hashlib.sha256(payload).hexdigest()
-        fixed = Entry(**{**entry.__dict__, "index": index, "prev": prev, "payload_sha256": digest})
+        fixed = Entry(**{**entry.__dict__, "index": index, "prev": link, "payload_sha256": digest})
         data = fixed.to_bytes()
         rows.append((index, data, payload, leaf_hash(data)))
-        prev = leaf_hash(data).hex()
+        link = leaf_hash(data).hex()
     return rows
 
 
-LOGS = st.lists(ENTRIES, min_size=1, max_size=6).flatmap(
-    lambda entries: st.lists(
-        st.binary(max_size=30), min_size=len(entries), max_size=len(entries)
-    ).map(lambda payloads: _log(entries, payloads))
-)
+def valid_logs(entries: st.SearchStrategy[Entry], max_size: int) -> st.SearchStrategy[list[Row]]:
+    """Valid logs of 1..``max_size`` entries drawn from ``entries``, with random payloads."""
+    return st.lists(entries, min_size=1, max_size=max_size).flatmap(
+        lambda es: st.lists(st.binary(max_size=30), min_size=len(es), max_size=len(es)).map(
+            lambda payloads: valid_log(es, payloads)
+        )
+    )
+
+
+LOGS = valid_logs(ENTRIES, 6)
+
+
+def small_log(path: Path, batched: int) -> sa.Engine:
+    """A 70-entry SQLite log at ``path``: ``batched`` entries appended as one batch, the rest
+    one by one (checkpoints after each)."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    install_sqlite_locking(engine)
+    create_tables(engine)
+    store = LedgerStore("elx.test/log", Signer.generate("elx.test/log"))
+    drafts = [EntryDraft("x.y", f"s{i}", "o", None if i % 3 else "u", {"i": i}) for i in range(70)]
+    with engine.begin() as conn:
+        store.append_batch(conn, drafts[:batched])
+        for draft in drafts[batched:]:
+            store.append(conn, draft)
+    return engine
 
 
 def _verdicts(rows: list[Row]) -> tuple[bool, bool]:
@@ -136,7 +159,7 @@ def test_a_rewritten_entry_gets_the_same_verdict_from_the_parse(
 @given(st.binary(max_size=400), st.booleans())
 def test_arbitrary_bytes_get_the_same_verdict(data: bytes, splice: bool) -> None:
     if splice:  # mostly canonical bytes with random insides, to reach the deeper checks
-        good = _log([_entry()], [b"{}"])[0][1]
+        good = valid_log([_entry()], [b"{}"])[0][1]
         cut = len(data) % len(good)
         data = good[:cut] + data[: len(data) // 4] + good[cut + len(data) // 4 :]
     fast, reference = _verdicts([(0, data, b"{}", leaf_hash(data))])
@@ -165,7 +188,7 @@ def _entry(user: str | None = "u") -> Entry:
     ],
 )
 def test_edge_cases_get_the_same_verdict(old: bytes, new: bytes) -> None:
-    data = _log([_entry()], [b"{}"])[0][1]
+    data = valid_log([_entry()], [b"{}"])[0][1]
     assert old in data
     changed = data.replace(old, new, 1)
     fast, reference = _verdicts([(0, changed, b"{}", leaf_hash(changed))])
@@ -186,7 +209,7 @@ def test_the_seen_cache_only_remembers_pieces_that_matched() -> None:
 
 
 def test_levels_match_needs_every_stored_subtree_equal() -> None:
-    rows = _log([_entry()] * 6, [b"{}"] * 6)
+    rows = valid_log([_entry()] * 6, [b"{}"] * 6)
     levels = new_levels()
     scan(rows, 0, bytes(32), [], levels, Seen())
     stored = {node_key(level, j): h for level in range(1, 3) for j, h in enumerate(levels[level])}
@@ -202,16 +225,7 @@ def test_levels_match_needs_every_stored_subtree_equal() -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> sa.Engine:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    install_sqlite_locking(engine)
-    create_tables(engine)
-    store = LedgerStore("elx.test/log", Signer.generate("elx.test/log"))
-    drafts = [EntryDraft("x.y", f"s{i}", "o", None if i % 3 else "u", {"i": i}) for i in range(70)]
-    with engine.begin() as conn:
-        store.append_batch(conn, drafts[:50])
-        for draft in drafts[50:]:
-            store.append(conn, draft)
-    return engine
+    return small_log(tmp_path / "ledger.db", 50)
 
 
 def test_a_valid_log_takes_the_fast_path_only(

@@ -17,21 +17,17 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.entry import ENTRY_RE, GENESIS_PREV, Entry, EntryDraft
+from ledger.entry import ENTRY_RE, GENESIS_PREV, Entry
 from ledger.levels import from_mapping, new_levels
 from ledger.merkle import leaf_hash, push_leaf
-from ledger.note_keys import Signer
 from ledger.scan import Seen, scan
 from ledger.scan_batch import BOUNDARY_RE, QUOTED, scan_batch, subjects_ok, tree_levels
 from ledger.schema import create_tables, rowid_indexed
 from ledger.shape import node_key
-from ledger.store import LedgerStore
-from ledger.transactions import install_sqlite_locking
 from ledger.verify import verify_database
 from ledger.walker import LogError, LogWalker
 from tests.unit.ledger.test_entry import ENTRIES
-
-Row = tuple[int, bytes, bytes, bytes]
+from tests.unit.ledger.test_scan import Row, small_log, valid_log, valid_logs
 
 # Identifiers without a comma: runs of these split in columns, so the deep checks are reached.
 PLAIN = st.text(
@@ -53,28 +49,6 @@ PLAIN_ENTRIES = st.builds(
 )
 
 
-def _log(
-    entries: list[Entry], payloads: list[bytes], start: int = 0, prev: bytes = bytes(32)
-) -> list[Row]:
-    """Rows of a valid run from ``start`` after leaf ``prev``: re-indexed, chained, digested."""
-    rows, link = [], prev.hex()
-    for index, (entry, payload) in enumerate(zip(entries, payloads, strict=True), start):
-        digest = hashlib.sha256(payload).hexdigest()
-        fixed = Entry(**{**entry.__dict__, "index": index, "prev": link, "payload_sha256": digest})
-        data = fixed.to_bytes()
-        rows.append((index, data, payload, leaf_hash(data)))
-        link = leaf_hash(data).hex()
-    return rows
-
-
-def _logs(entries: st.SearchStrategy[Entry]) -> st.SearchStrategy[list[Row]]:
-    return st.lists(entries, min_size=1, max_size=8).flatmap(
-        lambda es: st.lists(st.binary(max_size=30), min_size=len(es), max_size=len(es)).map(
-            lambda payloads: _log(es, payloads)
-        )
-    )
-
-
 def _batch(rows: list[Row], positional: bool = False) -> bytes | None:
     shaped = [row[1:] for row in rows] if positional else rows
     try:
@@ -91,7 +65,7 @@ def _reference(rows: list[Row]) -> bool:
     return True
 
 
-@given(_logs(PLAIN_ENTRIES), st.booleans())
+@given(valid_logs(PLAIN_ENTRIES, 8), st.booleans())
 def test_valid_runs_take_the_batch_path_with_the_reference_tree(
     rows: list[Row], positional: bool
 ) -> None:
@@ -110,14 +84,14 @@ def test_valid_runs_take_the_batch_path_with_the_reference_tree(
     assert levels == expected
 
 
-@given(_logs(ENTRIES))
+@given(valid_logs(ENTRIES, 8))
 def test_any_valid_run_is_accepted_by_scan(rows: list[Row]) -> None:
     """Values with commas do not split in columns: scan goes entry by entry instead."""
     assert scan(rows, 0, bytes(32), [], None, Seen()) == rows[-1][3]
 
 
 @settings(max_examples=300, deadline=None)
-@given(_logs(PLAIN_ENTRIES | ENTRIES), st.data())
+@given(valid_logs(PLAIN_ENTRIES | ENTRIES, 8), st.data())
 def test_a_changed_byte_anywhere_is_never_accepted(rows: list[Row], data: st.DataObject) -> None:
     """One byte set, inserted or deleted in any column of any row (leaf hash rewritten to match
     half the time, so only the parse and the values can tell)."""
@@ -142,7 +116,7 @@ def test_a_changed_byte_anywhere_is_never_accepted(rows: list[Row], data: st.Dat
 
 
 @settings(max_examples=200, deadline=None)
-@given(_logs(PLAIN_ENTRIES), st.binary(max_size=60), st.data())
+@given(valid_logs(PLAIN_ENTRIES, 8), st.binary(max_size=60), st.data())
 def test_spliced_bytes_are_never_accepted(
     rows: list[Row], junk: bytes, data: st.DataObject
 ) -> None:
@@ -171,24 +145,24 @@ def test_spliced_bytes_are_never_accepted(
     ],
 )
 def test_rows_of_another_shape_take_the_reference_path(change: object) -> None:
-    rows = _log([_plain()] * 3, [b"{}"] * 3)
+    rows = valid_log([_plain()] * 3, [b"{}"] * 3)
     assert _batch(rows) is not None
     assert _batch(change(rows)) is None  # type: ignore[operator]
 
 
 def test_values_with_commas_do_not_split_in_columns_but_scan_accepts_them() -> None:
     entry = Entry(0, "a.b", "s, t", "o,", "u", MOMENT, "0" * 64, GENESIS_PREV)
-    rows = _log([entry] * 3, [b"{}"] * 3)
+    rows = valid_log([entry] * 3, [b"{}"] * 3)
     assert _batch(rows) is None
     assert scan(rows, 0, bytes(32), [], None, Seen()) == rows[-1][3]
 
 
 def test_a_run_further_in_the_log_resumes_from_its_stack() -> None:
-    head = _log([_plain()] * 13, [b"x"] * 13)
+    head = valid_log([_plain()] * 13, [b"x"] * 13)
     stack: list[bytes] = []
     for index, row in enumerate(head):
         push_leaf(stack, index, row[3])
-    tail = _log([_plain()] * 6, [b"y"] * 6, start=13, prev=head[-1][3])
+    tail = valid_log([_plain()] * 6, [b"y"] * 6, start=13, prev=head[-1][3])
     levels = new_levels()
     mine = stack[:]
     assert scan_batch(tail, 13, head[-1][3], mine, levels, Seen()) == tail[-1][3]
@@ -279,16 +253,7 @@ def test_rowid_indexed_recognises_only_a_rowid_alias(ddl: str | None, expected: 
 
 @pytest.fixture
 def db(tmp_path: Path) -> sa.Engine:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    install_sqlite_locking(engine)
-    create_tables(engine)
-    store = LedgerStore("elx.test/log", Signer.generate("elx.test/log"))
-    drafts = [EntryDraft("x.y", f"s{i}", "o", None if i % 3 else "u", {"i": i}) for i in range(70)]
-    with engine.begin() as conn:
-        store.append_batch(conn, drafts[:40])
-        for draft in drafts[40:]:
-            store.append(conn, draft)
-    return engine
+    return small_log(tmp_path / "ledger.db", 40)
 
 
 def _verdict(engine: sa.Engine) -> tuple[int | None, str] | None:

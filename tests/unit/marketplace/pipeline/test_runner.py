@@ -150,15 +150,20 @@ def _floats(tmp_path: Path, rows: int) -> InputTable:
     return input_table(path, "parquet", columns, "1" * 64, rows)
 
 
-def _float_spec(table: InputTable, seed: int = 1) -> ValidatedPipeline:
-    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}], "element": {
-        "title": "floats"}, "steps": [
-        {"type": "sample", "seed": seed, "fraction": 0.8},
-        {"type": "keyed_hash", "columns": ["s"]},
-        {"type": "aggregate", "group_by": ["g"], "aggregations": [
-            {"fn": "sum", "column": "x", "as": "total"}, {"fn": "avg", "column": "x", "as": "mean"},
-            {"fn": "count_distinct", "column": "s", "as": "people"}]}]}
+def _spec(table: InputTable, title: str, *steps: dict[str, Any]) -> ValidatedPipeline:
+    """The spec of ``steps`` over ``table`` as input ``t``."""
+    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
+           "element": {"title": title}, "steps": list(steps)}
     return load_spec(doc, {VERSION: table.columns})
+
+
+def _float_spec(table: InputTable, seed: int = 1) -> ValidatedPipeline:
+    return _spec(table, "floats", {"type": "sample", "seed": seed, "fraction": 0.8},
+                 {"type": "keyed_hash", "columns": ["s"]},
+                 {"type": "aggregate", "group_by": ["g"], "aggregations": [
+                     {"fn": "sum", "column": "x", "as": "total"},
+                     {"fn": "avg", "column": "x", "as": "mean"},
+                     {"fn": "count_distinct", "column": "s", "as": "people"}]})
 
 
 def test_parallel_float_aggregation_is_byte_identical(tmp_path: Path) -> None:
@@ -189,14 +194,12 @@ def test_an_order_keeping_pipeline_streams_unsorted_and_is_byte_identical(
     """Projections and filters keep the input order (no final sort); the Parquet bytes are the
     same whatever the thread budget."""
     table = _people_csv(tmp_path, 400_000)
-    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
-           "element": {"title": "people"}, "steps": [
-               {"type": "filter", "where": {"col": "income", "op": ">", "value": 20000}},
-               {"type": "mask", "columns": ["name"], "keep_first": 1},
-               {"type": "keyed_hash", "columns": ["note"]},
-               {"type": "generalise", "column": "income", "method": "number_bucket",
-                "width": 1000}]}
-    pipeline = load_spec(doc, {VERSION: table.columns})
+    pipeline = _spec(table, "people",
+                     {"type": "filter", "where": {"col": "income", "op": ">", "value": 20000}},
+                     {"type": "mask", "columns": ["name"], "keep_first": 1},
+                     {"type": "keyed_hash", "columns": ["note"]},
+                     {"type": "generalise", "column": "income", "method": "number_bucket",
+                      "width": 1000})
     compiled = compile_pipeline(pipeline, {"t": table}, secret=SECRET)
     assert compiled.query.args.get("order") is None
     store = LocalBlobStore(tmp_path / "out")
@@ -231,12 +234,10 @@ def test_every_type_reads_back_as_itself(tmp_path: Path) -> None:
     direct = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     columns = [(name, type_) for name, type_, *_ in direct]
     table = input_table(path, "parquet", columns, "3" * 64, 5000)
-    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
-           "element": {"title": "types"}, "steps": [
-               {"type": "filter", "where": {"col": "i", "op": ">=", "value": 0}}]}
+    pipeline = _spec(table, "types", {"type": "filter", "where": {"col": "i", "op": ">=",
+                                                                  "value": 0}})
     store = LocalBlobStore(tmp_path / "out")
-    result = run(load_spec(doc, {VERSION: table.columns}), {"t": table}, store=store,
-                 temp_dir=tmp_path)
+    result = run(pipeline, {"t": table}, store=store, temp_dir=tmp_path)
     out = str(store.local_path(result.output.sha256))
     assert con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [out]).fetchall() == direct
     assert [(c.name, c.type) for c in result.schema.columns] == columns
@@ -301,13 +302,11 @@ def test_engine_errors_are_generic_and_leave_nothing(tmp_path: Path) -> None:
         writer.writerow(["id", "v"])
         writer.writerows([[i, i] for i in range(30_000)] + [[30_000, "not-a-number"]])
     table = input_table(path, "csv", [("id", "BIGINT"), ("v", "BIGINT")], "2" * 64, 30_001)
-    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
-           "element": {"title": "bad"}, "steps": [{"type": "filter", "where": {
-               "col": "v", "op": ">", "value": 5}}]}
+    pipeline = _spec(table, "bad", {"type": "filter", "where": {"col": "v", "op": ">",
+                                                                "value": 5}})
     store = LocalBlobStore(tmp_path / "out")
     with pytest.raises(PipelineFailed) as caught:
-        run(load_spec(doc, {VERSION: table.columns}), {"t": table}, store=store,
-            temp_dir=tmp_path)
+        run(pipeline, {"t": table}, store=store, temp_dir=tmp_path)
     problem = json.dumps(caught.value.to_problem())
     assert caught.value.extra["reason"] == "data"
     assert "secret-dir" not in problem and "not-a-number" not in problem
@@ -338,13 +337,10 @@ def test_time_zones_are_utc_and_samples_are_json(tmp_path: Path) -> None:
         f"'nan'::DOUBLE AS y) TO '{path}' (FORMAT parquet)")
     columns = (("at", "TIMESTAMP WITH TIME ZONE"), ("x", "DOUBLE"), ("y", "DOUBLE"))
     table = input_table(path, "parquet", columns, "4" * 64, 1)
-    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
-           "element": {"title": "tz"}, "steps": [
-               {"type": "filter", "where": {"col": "at", "op": ">=",
-                                            "value": "2024-02-01T03:00:00+08:00"}},
-               {"type": "generalise", "column": "at", "method": "date_to_month", "as": "m"}]}
-    store = LocalBlobStore(tmp_path / "out")
-    result = run(load_spec(doc, {VERSION: table.columns}), {"t": table}, store=store,
+    pipeline = _spec(table, "tz", {"type": "filter", "where": {
+        "col": "at", "op": ">=", "value": "2024-02-01T03:00:00+08:00"}}, {
+        "type": "generalise", "column": "at", "method": "date_to_month", "as": "m"})
+    result = run(pipeline, {"t": table}, store=LocalBlobStore(tmp_path / "out"),
                  temp_dir=tmp_path)
     # 20:00 UTC on 31 January is 1 February in UTC+8, but the engine works in UTC
     assert result.sample_rows == ({"m": "2024-01", "x": 1.5, "y": "nan"},)
@@ -355,12 +351,10 @@ def test_a_run_that_keeps_no_rows_writes_an_empty_file_with_the_schema(tmp_path:
     path = tmp_path / "in.csv"
     path.write_text("id,v\n1,2\n3,4\n")
     table = input_table(path, "csv", [("id", "BIGINT"), ("v", "BIGINT")], "2" * 64, 2)
-    doc = {"format": FORMAT, "inputs": [{"alias": "t", "version_id": VERSION}],
-           "element": {"title": "none"}, "steps": [
-               {"type": "filter", "where": {"col": "v", "op": ">", "value": 100}}]}
+    pipeline = _spec(table, "none", {"type": "filter", "where": {"col": "v", "op": ">",
+                                                                 "value": 100}})
     store = LocalBlobStore(tmp_path / "out")
-    result = run(load_spec(doc, {VERSION: table.columns}), {"t": table}, store=store,
-                 temp_dir=tmp_path)
+    result = run(pipeline, {"t": table}, store=store, temp_dir=tmp_path)
     out = str(store.local_path(result.output.sha256))
     assert result.row_count == 0 and result.sample_rows == ()
     con = duckdb.connect()
