@@ -75,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="EXPORT_OR_DBURL", help="an export file or a database URL")
     p.add_argument("--key", action="append", metavar="VKEY", help="trusted verifier key")
     p.add_argument("--origin", help="the log origin the checkpoints must name")
-    p.add_argument("--jobs", type=int, default=1, help="processes for a database (default 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="processes for a database (default: one per CPU, each for at least 65,536 entries)",
+    )
 
     p = sub.add_parser(
         "verify-receipt",

@@ -11,21 +11,19 @@ optionally splitting the walk over processes. The first failure raises
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
+from ledger import ranges
 from ledger.levels import levels_match, new_levels
 from ledger.merkle import EMPTY_ROOT, fold_root
 from ledger.note_keys import Verifier
-from ledger.published_keys import PublishedKey, read_published
+from ledger.published_keys import read_published
 from ledger.queries import (
     completed_nodes,
     first_origin,
@@ -117,71 +115,73 @@ def verify_database(
     return walker.report(len(published))
 
 
-@dataclass(frozen=True)
-class _Part:
-    url: str
-    lo: int
-    hi: int
-    published: tuple[PublishedKey, ...]
-    trusted: tuple[Verifier, ...] | None
-    origin: str | None
-
-
-def _walk_part(part: _Part) -> tuple[int, int, bytes]:
-    trusted = None if part.trusted is None else list(part.trusted)
-    with snapshot(part.url) as conn:
-        walker = resume_walker(
-            conn, part.lo, published=part.published, trusted=trusted, origin=part.origin
-        )
-        walk_range(conn, walker, part.hi)
-    return walker.stored_nodes, walker.checkpoints, fold_root(walker.stack)
-
-
 def verify_url(
     url: str,
     trusted: Sequence[Verifier] | None = None,
     origin: str | None = None,
-    jobs: int = 1,
+    jobs: int | None = 1,
 ) -> VerifyReport:
-    """:func:`verify_database` on a database URL, optionally split over ``jobs`` processes.
+    """:func:`verify_database` on a database URL, optionally split over ``jobs`` processes
+    (None: :func:`ledger.ranges.auto_jobs`, one per CPU for a long enough log).
 
-    Each process walks one contiguous range, resuming from stored hashes (see
-    :func:`resume_walker`); the first failing range's error is the log's first error. Ranges
-    are read in separate snapshots, which is sound because rows below the size read here never
-    change in an append-only log (a concurrent rewrite is exactly what verification reports).
+    The processes walk ranges they claim as they go (:mod:`ledger.ranges`), each resuming from
+    stored hashes (see :func:`resume_walker`); the earliest failing range's error is the log's
+    first error. Ranges are read in separate snapshots, which is sound because rows below the
+    size read here never change in an append-only log (a concurrent rewrite is exactly what
+    verification reports).
     """
     with snapshot(url) as conn:
+        size = log_size(conn)
+        jobs = ranges.auto_jobs(size) if jobs is None else jobs
         if jobs <= 1:
             return verify_database(conn, trusted, origin)
         published = read_published(conn)
-        size = log_size(conn)
         if origin is None:  # pin one origin for every range: the first checkpoint's
             origin = first_origin(conn)
-        cuts = [size * k // jobs for k in range(jobs + 1)]
         trust = None if trusted is None else tuple(trusted)
-        parts = [
-            _Part(url, lo, hi, tuple(published), trust, origin)
-            for lo, hi in itertools.pairwise(cuts)
-            if lo < hi
-        ]
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=max(len(parts) - 1, 1), mp_context=context) as pool:
-            # The later ranges go to fresh processes; this one, already warm, walks the first
-            # range meanwhile (saves a process start, ~10% of a million-entry verification).
-            futures = [pool.submit(_walk_part, part) for part in parts[1:]]
-            results = [_walk_part(parts[0])] if parts else []
-            for future in futures:  # in index order: the first error is the earliest
-                if future.exception() is not None:
-                    raise future.exception()
-            results += [future.result() for future in futures]
-        stored_nodes = sum(r[0] for r in results)
+        plan = ranges.Plan(url, tuple(published), trust, origin, ranges.cuts(size, jobs))
+        walked = _walk_ranges(plan, jobs)
+        stored_nodes = sum(nodes for nodes, _, _ in walked)
         _check_totals(conn, size, stored_nodes)
     return VerifyReport(
         origin=origin,
         size=size,
-        root_hash=results[-1][2] if results else EMPTY_ROOT,
-        checkpoints=sum(r[1] for r in results),
+        root_hash=fold_root(walked[-1][2]) if walked else EMPTY_ROOT,
+        checkpoints=sum(signed for _, signed, _ in walked),
         stored_nodes=stored_nodes,
         keys=len(published),
         keys_from_log=trusted is None,
     )
+
+
+def _walk_ranges(plan: ranges.Plan, jobs: int) -> list[ranges.Walked]:
+    """Every range walked, in index order; else the earliest failing range's error raised."""
+    count = len(plan.cuts) - 1
+    if count <= 0:
+        return []
+    context = ranges.worker_context()
+    claims = ranges.Claims.create(count, context)
+    workers = min(jobs - 1, count - 1)
+    with ProcessPoolExecutor(
+        max_workers=max(workers, 1),
+        mp_context=context,
+        initializer=ranges.install,
+        initargs=(claims.shared,),
+    ) as pool:
+        futures = [pool.submit(ranges.worker, plan) for _ in range(workers)]
+        try:
+            outcomes = ranges.walk_claimed(plan, claims, claims.front)  # this one, already warm
+            for future in futures:
+                outcomes.update(future.result())
+        except BaseException:  # e.g. a database error: the workers stop after their range
+            claims.stop()
+            raise
+    walked = []
+    for k in sorted(outcomes):
+        outcome = outcomes[k]
+        if isinstance(outcome, LogError):
+            raise outcome
+        walked.append(outcome)
+    if sorted(outcomes) != list(range(count)):  # every range walked exactly once
+        raise LogError(None, "a verification range was not walked")
+    return walked

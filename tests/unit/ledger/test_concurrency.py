@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ledger import ranges
 from ledger.entry import EntryDraft
 from ledger.keys import signer_from_pem, signer_to_pem
 from ledger.note_keys import Signer
 from ledger.schema import create_tables
 from ledger.store import LedgerStore
 from ledger.transactions import install_sqlite_locking
-from ledger.verify import verify_database
+from ledger.verify import verify_database, verify_url
 
 ORIGIN = "elx.test/log"
 PG_URL = os.environ.get("ELX_TEST_DATABASE_URL", "")
@@ -91,7 +92,7 @@ def test_processes_append_one_chain_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="ELX_TEST_DATABASE_URL is not set")
-def test_processes_append_one_chain_on_postgresql() -> None:
+def test_processes_append_one_chain_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     schema = f"ledger_c_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
@@ -102,6 +103,14 @@ def test_processes_append_one_chain_on_postgresql() -> None:
         signer = Signer.generate(ORIGIN)
         run_processes(PG_URL, schema, signer)
         check_one_chain(engine, signer, WORKERS, APPENDS)
+        # and in claimed ranges over two processes (forked: this one holds a connection)
+        monkeypatch.setattr(ranges, "MIN_RANGE", 64)
+        url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        report = verify_url(url.render_as_string(hide_password=False), [signer.verifier], jobs=2)
+        assert (report.size, report.checkpoints) == (WORKERS * APPENDS, WORKERS * APPENDS)
+        with engine.connect() as conn:  # the pooled connection the worker inherited still works
+            count = conn.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar()
+            assert count == WORKERS * APPENDS
     finally:
         engine.dispose()
         with admin.begin() as conn:
