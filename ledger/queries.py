@@ -78,7 +78,7 @@ def raw_rows(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
 
 
 def raw_batches(
-    conn: Connection, stmt: Select[Any], size: int | None = 1024
+    conn: Connection, stmt: Select[Any], size: int | None = 1000
 ) -> Iterator[list[tuple[Any, ...]]]:
     """:func:`raw_rows` ``size`` rows at a time (all at once for None): small batches keep the
     verifier's working set in the CPU caches and its memory reused."""
@@ -141,7 +141,7 @@ def read_chunks(
     lo: int,
     hi: int,
     chunk: int = 50_000,
-    batch: int | None = 1024,
+    batch: int | None = 1000,
     positional: bool = False,
 ) -> Iterator[tuple[int, int, Iterator[list[tuple[Any, ...]]], dict[int, tuple[Any, Any]]]]:
     """Stored entries lo..hi-1 in chunks: (start, stop, batches of ``batch`` rows of (index,

@@ -34,7 +34,15 @@ from typing import Any
 
 from ledger.entry import PIECE_RES
 
-__all__ = ["BOUNDARY_RE", "QUOTED", "SUBJECTS_RE", "scan_batch", "subjects_ok", "tree_levels"]
+__all__ = [
+    "BOUNDARY_RE",
+    "QUOTED",
+    "SUBJECTS_RE",
+    "index_column",
+    "scan_batch",
+    "subjects_ok",
+    "tree_levels",
+]
 
 # The members with the '"' that ',' leaves on them: QUOTED[j] for member j >= 1.
 QUOTED = (PIECE_RES[0], *(re.compile(b'"' + p.pattern) for p in PIECE_RES[1:]))
@@ -48,6 +56,19 @@ _COLUMNS = tuple(itemgetter(k) for k in range(4))
 _sha256 = hashlib.sha256
 _digest = type(_sha256()).digest
 _join = b"".join
+
+
+# The index column of entries 1000p .. 1000p + 999 for p >= 1: "\x00" stands for p's digits.
+_INDEX_TEMPLATE = b"\n".join(b'"index":\x00%03d' % i for i in range(1000))
+
+
+def index_column(start: int, n: int) -> bytes:
+    """``"index":k`` for k = start .. start + n - 1, joined by newlines; a run of 1000 entries
+    from a multiple of 1000 (the verifier reads such runs) is its template with p filled in,
+    five times faster than formatting 1000 numbers."""
+    if n == 1000 and start % 1000 == 0 and start:
+        return _INDEX_TEMPLATE.replace(b"\x00", b"%d" % (start // 1000))
+    return (b'"index":%d' + b'\n"index":%d' * (n - 1)) % tuple(range(start, start + n))
 
 
 def subjects_ok(pieces: list[bytes]) -> bool:
@@ -135,11 +156,9 @@ def _pieces_ok(
     seen: Any,
 ) -> bool:
     """The column checks of the module docstring."""
-    n = len(digests)
-    numbers = (b'"index":%d' + b'\n"index":%d' * (n - 1)) % tuple(range(start, start + n))
     return (
         pieces[-1] == _END_PIECE
-        and b"\n".join(pieces[2::8]) == numbers
+        and b"\n".join(pieces[2::8]) == index_column(start, len(digests))
         and b"\n".join(pieces[4::8]) == _rendered(b'"payload_sha256":', digests)
         and b"\n".join(pieces[5::8]) == _rendered(b'"prev":', [prev, *leaves[:-1]])
         and subjects_ok(pieces[6::8])

@@ -21,7 +21,14 @@ from ledger.entry import ENTRY_RE, GENESIS_PREV, Entry
 from ledger.levels import from_mapping, new_levels
 from ledger.merkle import leaf_hash, push_leaf
 from ledger.scan import Seen, scan
-from ledger.scan_batch import BOUNDARY_RE, QUOTED, scan_batch, subjects_ok, tree_levels
+from ledger.scan_batch import (
+    BOUNDARY_RE,
+    QUOTED,
+    index_column,
+    scan_batch,
+    subjects_ok,
+    tree_levels,
+)
 from ledger.schema import create_tables, rowid_indexed
 from ledger.shape import node_key
 from ledger.verify import verify_database
@@ -288,3 +295,12 @@ def test_the_fast_path_names_what_the_reference_walk_names(
     monkeypatch.setattr(LogWalker, "fast_entries", lambda *_, **__: False)
     assert fast == _verdict(db)
     assert fast is not None
+
+
+@given(
+    start=st.one_of(st.integers(0, 10**16 - 1000), st.integers(0, 10**13).map(lambda p: p * 1000)),
+    n=st.one_of(st.just(1000), st.integers(1, 1100)),
+)
+def test_the_index_column_is_the_numbers_rendered_one_by_one(start: int, n: int) -> None:
+    expected = b"\n".join(b'"index":' + str(k).encode() for k in range(start, start + n))
+    assert index_column(start, n) == expected
