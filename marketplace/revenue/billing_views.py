@@ -20,7 +20,7 @@ from marketplace.revenue.billing_models import InvoiceStatus
 
 bp = Blueprint("billing", __name__)
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$")
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # ASCII digits only
 
 
 class PayoutIn(Schema):

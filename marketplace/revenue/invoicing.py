@@ -34,7 +34,7 @@ from marketplace.ids import new_id
 from marketplace.orders.models import Agreement, AgreementEventRow
 from marketplace.revenue.billing_models import Invoice, InvoiceStatus
 
-_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # not \d: "２０２４-01" is no period
 
 
 @dataclass(frozen=True)

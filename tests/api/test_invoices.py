@@ -109,7 +109,8 @@ def test_the_cli_invoices_a_period_and_refuses_bad_ones(world: World) -> None:
     assert bad.exit_code != 0 and "period" in bad.output and rows(world) == 2
 
 
-@pytest.mark.parametrize("period", ["2024-13", "24-01", "2024-1", "1969-12"])
+@pytest.mark.parametrize("period", ["2024-13", "24-01", "2024-1", "1969-12",
+                                    "２０２４-01"])  # fullwidth digits: another "2024-01"
 def test_bad_periods_are_422(world: World, period: str) -> None:
     response = run(world, period)
     assert response.status_code == 422 and "period" in response.get_json()["errors"]

@@ -33,7 +33,7 @@ from tests.web.console import Console, console_for
 from tests.web.staff_world import active_order, submitted, valued_element
 
 OPERATOR_PAGES = ["/operator/organizations", "/operator/reviews", "/operator/orders",
-                  "/operator/fees"]
+                  "/operator/fees", "/operator/invoices"]
 # The same inputs as tests/api/valuation_world.py's request bodies, typed into the form.
 FORMS = {
     "cost": ({"cost.cost_items.collection": "300000", "cost.cost_items.processing": "200000",
@@ -311,7 +311,7 @@ def test_auditor_reads_operator_pages_but_gets_403_on_every_action(world: World)
     for path in OPERATOR_PAGES:
         page = auditor.get(path)
         assert page.status_code == 200
-        assert not re.search(r'id="(approve|reject|revoke)-|id="add-fee-schedule"',
+        assert not re.search(r'id="(approve|reject|revoke)-|id="(add-fee-schedule|run-invoices)"',
                              page.get_data(as_text=True))
     org = world["pending"].org_id
     attempts = {
@@ -321,6 +321,7 @@ def test_auditor_reads_operator_pages_but_gets_403_on_every_action(world: World)
         f"/operator/orders/{placed['id']}/revoke": {"reason": "breach"},
         "/operator/fees": {"effective_from": "2999-01-01T00:00", "platform_bps": "1",
                            "public_service_bps": "1", "minimum_fee_fen": "1"},
+        "/operator/invoices/run": {"period": "2020-01"},
     }
     seen = {path: auditor.post(path, data, page="/console").status_code
             for path, data in attempts.items()}

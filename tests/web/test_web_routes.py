@@ -14,6 +14,7 @@ from tests.api.world import World, build_world
 from tests.web import buyer_world  # buyer area
 from tests.web import merchant_world as mw  # merchant area
 from tests.web.console import console_for
+from tests.web.invoice_world import invoice_path  # buyer invoices
 from tests.web.ledger_world import entry_path  # ledger area
 from tests.web.public_world import element_path  # public area
 from tests.web.staff_world import valuation_path  # assessor and operator area
@@ -79,6 +80,9 @@ PAGES: dict[str, tuple[dict[str, int], Path]] = {
                                              buyer_world.sandbox_path),
     "/buyer/api-keys": (only(BUYERS), lambda w: "/buyer/api-keys"),
     "/buyer/usage": (only(BUYERS), lambda w: "/buyer/usage"),
+    "/buyer/invoices": (only(BUYERS), lambda w: "/buyer/invoices"),
+    "/buyer/invoices/<invoice_id>": (only({"buyer": 200, "rival_buyer": 404}),
+                                     invoice_path),
     # --- assessor and operator ---
     "/assessor/valuations": (only({**STAFF, "assessor": 200}), lambda w: "/assessor/valuations"),
     "/assessor/valuations/new": (only({"assessor": 200}), lambda w: "/assessor/valuations/new"),
@@ -88,6 +92,7 @@ PAGES: dict[str, tuple[dict[str, int], Path]] = {
     "/operator/reviews": (only(STAFF), lambda w: "/operator/reviews"),
     "/operator/orders": (only(STAFF), lambda w: "/operator/orders"),
     "/operator/fees": (only(STAFF), lambda w: "/operator/fees"),
+    "/operator/invoices": (only(STAFF), lambda w: "/operator/invoices?period=2020-02"),
     # --- auditor and ledger ---
     "/ledger": (everyone(200), lambda w: "/ledger"),
     "/ledger/entries/<int:index>": (everyone(200), entry_path),

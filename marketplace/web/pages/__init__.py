@@ -14,9 +14,9 @@ AREAS = (
     "merchant_assets", "merchant_pipelines", "merchant_elements", "merchant_listings",
     "merchant_revenue", "merchant_policy",
     # --- buyer ---
-    "buyer", "buyer_licenses", "buyer_sandbox", "buyer_keys",
+    "buyer", "buyer_licenses", "buyer_sandbox", "buyer_keys", "buyer_invoices",
     # --- assessor and operator ---
-    "assessor", "operator", "operator_books",
+    "assessor", "operator", "operator_books", "operator_invoices",
     # --- auditor and ledger ---
     "audit",
     "ledger",
