@@ -217,7 +217,7 @@ def _put_result(results: Any, target: Callable[..., Any], args: tuple[Any, ...])
 def in_fresh_process(target: Callable[..., T], *args: Any) -> T:
     """``target(*args)`` in a new interpreter, as a verifier runs (``python -m ledger verify``),
     not in this one, whose heap the build and the proofs have shaped (verification here ran
-    about 10% slower than in a fresh process, and varied more)."""
+    10-20% slower than in a fresh process, and varied more)."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     process = context.Process(target=_put_result, args=(results, target, args))
