@@ -91,6 +91,14 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
     return create_app(config)
 
 
+def template_app(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
+                 name: str) -> Flask:
+    """An app over a copy of the migrated SQLite template, for a module-scoped world."""
+    tmp = tmp_path_factory.mktemp(name)
+    shutil.copyfile(sqlite_template, tmp / "elx.db")
+    return make_app(tmp, f"sqlite:///{tmp / 'elx.db'}")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql" and not PG_URL:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from typing import Any
 
 import pytest
@@ -26,11 +25,9 @@ REFUSED = ("merchant", "member", "rival", "buyer", "rival_buyer", "assessor", "o
 
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> World:
-    from tests.conftest import make_app
+    from tests.conftest import template_app
 
-    tmp = tmp_path_factory.mktemp("audit-pages")
-    shutil.copyfile(sqlite_template, tmp / "elx.db")
-    return build_books(make_app(tmp, f"sqlite:///{tmp / 'elx.db'}"))
+    return build_books(template_app(tmp_path_factory, sqlite_template, "audit-pages"))
 
 
 @pytest.fixture(scope="module")

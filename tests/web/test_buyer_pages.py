@@ -33,13 +33,9 @@ GROUPED = "SELECT 区县, count(*) AS n FROM element GROUP BY 区县"
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Any:
     """One app and world for the module (each test makes its own orders and licenses)."""
-    import shutil
+    from tests.conftest import template_app
 
-    from tests.conftest import make_app
-
-    tmp = tmp_path_factory.mktemp("buyer-pages")
-    shutil.copyfile(sqlite_template, tmp / "elx.db")
-    app = make_app(tmp, f"sqlite:///{tmp / 'elx.db'}")
+    app = template_app(tmp_path_factory, sqlite_template, "buyer-pages")
     return app, build_world(app)
 
 

@@ -28,13 +28,9 @@ GOOD, DECLINED = "pm_card_visa", "pm_card_visa_chargeDeclined"
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Any:
     """One app and world for the module (each test makes invoices in months of its own)."""
-    import shutil
+    from tests.conftest import template_app
 
-    from tests.conftest import make_app
-
-    tmp = tmp_path_factory.mktemp("invoice-pages")
-    shutil.copyfile(sqlite_template, tmp / "elx.db")
-    app = make_app(tmp, f"sqlite:///{tmp / 'elx.db'}")
+    app = template_app(tmp_path_factory, sqlite_template, "invoice-pages")
     return app, build_world(app)
 
 

@@ -123,13 +123,9 @@ def test_every_console_view_declares_its_action(app: Any) -> None:
 
 @pytest.fixture(scope="module")
 def world_app(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Any:
-    import shutil
+    from tests.conftest import template_app
 
-    from tests.conftest import make_app
-
-    tmp = tmp_path_factory.mktemp("web-routes")
-    shutil.copyfile(sqlite_template, tmp / "elx.db")
-    app = make_app(tmp, f"sqlite:///{tmp / 'elx.db'}")
+    app = template_app(tmp_path_factory, sqlite_template, "web-routes")
     world = build_world(app)
     app.elx_world = world
     app.elx_consoles = {name: console_for(app, None if name == "anonymous" else

@@ -128,11 +128,7 @@ def pay(order_id: str) -> Response | tuple[str, int]:
         payments.pay(web_principal(), order_id, data["payment_method"])
     except CardDeclined as declined:
         db.session.rollback()
-        failure = common.problem(declined)
-        failure["detail"] = _("The card was declined (%(code)s). Choose another card and try "
-                              "again; nothing was charged.",
-                              code=declined.decline_code or declined.code or "card_declined")
-        return _order_page(order_id, failure)
+        return _order_page(order_id, common.declined(declined))
     except DomainError as error:
         db.session.rollback()
         if error.status in (401, 404):

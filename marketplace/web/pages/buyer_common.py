@@ -16,6 +16,7 @@ from marketplace.auth import Principal
 from marketplace.authz import authorize
 from marketplace.db import db
 from marketplace.errors import DomainError, ValidationFailed
+from marketplace.payments.errors import CardDeclined
 from marketplace.web.i18n import gettext as _
 from marketplace.web.session import web_principal
 
@@ -70,6 +71,15 @@ def problem(error: DomainError) -> dict[str, Any]:
     errors = error.errors if isinstance(error, ValidationFailed) else {}
     return {"status": error.status, "title": _(error.title), "detail": error.detail,
             "errors": errors, "rule": error.extra.get("rule")}
+
+
+def declined(error: CardDeclined) -> dict[str, Any]:
+    """:func:`problem` for a declined card, telling the buyer nothing was charged."""
+    failure = problem(error)
+    failure["detail"] = _("The card was declined (%(code)s). Choose another card and try "
+                          "again; nothing was charged.",
+                          code=error.decline_code or error.code or "card_declined")
+    return failure
 
 
 def install(bp: Blueprint) -> None:

@@ -97,11 +97,7 @@ def pay(invoice_id: str) -> Response | tuple[str, int]:
                         data["payment_method"])
     except CardDeclined as declined:
         db.session.rollback()
-        failure = common.problem(declined)
-        failure["detail"] = _("The card was declined (%(code)s). Choose another card and try "
-                              "again; nothing was charged.",
-                              code=declined.decline_code or declined.code or "card_declined")
-        return _invoice_page(invoice_id, failure)
+        return _invoice_page(invoice_id, common.declined(declined))
     except DomainError as error:
         db.session.rollback()
         if error.status in (401, 404):
