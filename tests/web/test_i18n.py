@@ -38,6 +38,22 @@ def test_every_console_string_is_translated_to_chinese() -> None:
     assert missing == [], f"{len(missing)} strings lack a zh translation: {missing[:20]}"
 
 
+def test_no_string_has_two_translations() -> None:
+    """The areas' catalogs are merged into one: a string translated two ways in two files
+    would silently show the other file's words (the buyer's "Order" read 下单, "place an
+    order", where the orders table means 订单, "the order")."""
+    from babel.messages.pofile import read_po
+
+    found: dict[str, dict[str, str]] = {}
+    for path in sorted((WEB / "translations" / "zh").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string and isinstance(message.id, str):
+                    found.setdefault(message.id, {})[str(message.string)] = path.name
+    twice = {text: ways for text, ways in found.items() if len(ways) > 1}
+    assert twice == {}
+
+
 def test_translations_keep_their_placeholders() -> None:
     import re
 
