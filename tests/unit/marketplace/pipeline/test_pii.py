@@ -4,9 +4,11 @@ not, and redaction leaves nothing behind."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -273,13 +275,18 @@ _GLOB_TEXT = st.one_of(planted_text().map(lambda case: case[0]),
                        st.text(NOISY + "BFHINOY叫是主姓名联系收患者 -", max_size=40))
 
 
+@functools.cache
+def _duckdb() -> Any:
+    """One in-memory DuckDB for every example (a new connection cost more than the query)."""
+    return pytest.importorskip("duckdb").connect()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_GLOB_TEXT, min_size=1, max_size=20))
 def test_every_prefilter_match_matches_a_prefilter_glob(texts: list[str]) -> None:
     """The GLOBs DuckDB tests per dictionary entry (elements.gate) never drop a PREFILTER row."""
-    duckdb = pytest.importorskip("duckdb")
     globs = " OR ".join("t GLOB ?" for _ in PREFILTER_GLOBS)
-    rows = duckdb.connect().execute(
+    rows = _duckdb().execute(
         f"SELECT t, regexp_matches(t, ?), {globs} FROM unnest(?) u(t)",
         [PREFILTER, *PREFILTER_GLOBS, texts]).fetchall()
     assert len(rows) == len(texts)
