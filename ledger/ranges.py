@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any
 
+from ledger.merkle import fold_root
 from ledger.note_keys import Verifier
 from ledger.published_keys import PublishedKey
 from ledger.scan import Seen
@@ -62,9 +63,9 @@ class Plan:
     cuts: tuple[int, ...]
 
 
-# A range walked: (stored subtree hashes checked, checkpoints checked, the perfect subtrees at
-# its end); its outcome is that or its first error.
-Walked = tuple[int, int, list[bytes]]
+# A range walked: (stored subtree hashes checked, checkpoints checked, the tree's root at its
+# end); its outcome is that or its first error.
+Walked = tuple[int, int, bytes]
 Outcome = Walked | LogError
 
 
@@ -127,7 +128,7 @@ def walk_claimed(plan: Plan, claims: Claims, take: Callable[[], int | None]) -> 
                 outcomes[k] = error
                 claims.failed(k)
                 continue
-            outcomes[k] = (walker.stored_nodes, walker.checkpoints, walker.stack)
+            outcomes[k] = (walker.stored_nodes, walker.checkpoints, fold_root(walker.stack))
     return outcomes
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from ledger import ranges
 from ledger.levels import levels_match, new_levels
-from ledger.merkle import EMPTY_ROOT, fold_root
+from ledger.merkle import EMPTY_ROOT
 from ledger.note_keys import Verifier
 from ledger.published_keys import read_published
 from ledger.queries import (
@@ -146,7 +146,7 @@ def verify_url(
     return VerifyReport(
         origin=origin,
         size=size,
-        root_hash=fold_root(walked[-1][2]) if walked else EMPTY_ROOT,
+        root_hash=walked[-1][2] if walked else EMPTY_ROOT,
         checkpoints=sum(signed for _, signed, _ in walked),
         stored_nodes=stored_nodes,
         keys=len(published),

@@ -74,17 +74,25 @@ def buyer_invoices(principal: Principal | None, limit: int = 100) -> list[Invoic
     return [InvoiceLine(inv, title) for inv, title in rows]
 
 
-def buyer_invoice(principal: Principal | None, invoice_id: str) -> BuyerInvoice:
-    """One invoice the caller's organisation owes, with its payment attempts; else 404."""
+def owed_invoice(principal: Principal | None, invoice_id: str) -> Invoice:
+    """The invoice if the caller's organisation owes it; else 404."""
     invoice = billing.get(principal, invoice_id)
     assert principal is not None  # billing.get authorised it
     if not principal.member_of(invoice.buyer_org_id):
         raise NotFound("No such invoice.")
-    row, title = db.session.execute(_titled().where(Invoice.id == invoice.id)).one()
+    return invoice
+
+
+def buyer_invoice(principal: Principal | None, invoice_id: str) -> BuyerInvoice:
+    """One invoice the caller's organisation owes, with its payment attempts; else 404."""
+    invoice = owed_invoice(principal, invoice_id)
+    title = db.session.execute(
+        select(Listing.title).join(Agreement, Agreement.listing_id == Listing.id)
+        .where(Agreement.id == invoice.agreement_id)).scalar_one()
     attempts = list(db.session.scalars(select(InvoiceAttempt).where(
         InvoiceAttempt.invoice_id == invoice.id).order_by(InvoiceAttempt.created_at,
                                                          InvoiceAttempt.id)))
-    return BuyerInvoice(row, title, attempts)
+    return BuyerInvoice(invoice, title, attempts)
 
 
 def period_invoices(principal: Principal | None, period: str) -> PeriodInvoices:

@@ -91,7 +91,7 @@ def invoice(invoice_id: str):  # type: ignore[no-untyped-def]
 def pay(invoice_id: str) -> Response | tuple[str, int]:
     p = web_principal()
     try:
-        invoice_lists.buyer_invoice(p, invoice_id)  # 404 unless the person's organisation owes it
+        invoice_lists.owed_invoice(p, invoice_id)  # 404 unless the person's organisation owes it
         data = load(PayIn(), {"payment_method": request.form.get("payment_method", "")})
         invoice_pay.pay(p, invoice_id, request.form.get("idempotency_key"),
                         data["payment_method"])
